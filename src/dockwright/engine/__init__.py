@@ -1,0 +1,1 @@
+"""dockwright.engine"""
