@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(crun runc conmon busybox-static iproute2 nftables tmux)
+APT_PACKAGES=(crun runc conmon busybox-static tini iproute2 nftables tmux)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,21 @@
+"""The route table of the Engine API, assembled from each resource's route module."""
+
+from __future__ import annotations
+
+from dockwright.api.router import Router
+from dockwright.api.routes.containers import container_routes
+from dockwright.api.routes.events import event_routes
+from dockwright.api.routes.exec import exec_routes
+from dockwright.api.routes.images import image_routes
+from dockwright.api.routes.system import system_routes
+from dockwright.engine.engine import Engine
+
+
+def build_router(engine: Engine) -> Router:
+    router = Router()
+    router.add_all(system_routes(engine.system))
+    router.add_all(container_routes(engine.containers))
+    router.add_all(exec_routes(engine.execs, engine.containers))
+    router.add_all(image_routes(engine.images))
+    router.add_all(event_routes(engine.events))
+    return router

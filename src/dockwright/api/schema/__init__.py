@@ -1,0 +1,1 @@
+"""Docker wire shapes (PascalCase JSON) ⇄ typed domain values."""

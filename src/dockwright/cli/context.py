@@ -1,0 +1,56 @@
+"""What every command handler receives: the streams, the program name and a lazy API client."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dockwright.client.api import Client
+
+
+class CommandExit(Exception):
+    """Leave the command with `status`, after printing `message` (if any) to stderr."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Context:
+    """Per-invocation state; the client is created on first use (no socket for `--help`)."""
+
+    prog: str = "dockwright"
+    host: str | None = None
+    stdin: IO[bytes] = field(default_factory=lambda: sys.stdin.buffer)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    debug: bool = False
+    _client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            from dockwright.client.api import Client
+
+            self._client = Client(self.host)
+        return self._client
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def err(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+
+    def write_bytes(self, data: bytes) -> None:
+        """Raw bytes to stdout (container output, tar streams)."""
+        self.stdout.flush()
+        buf: Any = getattr(self.stdout, "buffer", None)
+        if buf is None:
+            self.stdout.write(data.decode("utf-8", "replace"))
+        else:
+            buf.write(data)
+            buf.flush()

@@ -1,0 +1,90 @@
+"""dockwrightd: parse flags, build the engine, serve the Engine API until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from dockwright.errors import DockwrightError
+from dockwright.types.config import DaemonConfig, load_config_file
+
+log = logging.getLogger("dockwright.daemon")
+
+
+def parse_args(argv: list[str]) -> DaemonConfig:
+    p = argparse.ArgumentParser(prog="dockwrightd", description="the dockwright daemon")
+    p.add_argument(
+        "-H", "--host", action="append", default=[], help="unix:///path or tcp://host:port"
+    )
+    p.add_argument("--data-root", type=Path, help="root of persistent state")
+    p.add_argument("--exec-root", type=Path, help="root of runtime state (default under /run)")
+    p.add_argument("--runtime", "--default-runtime", dest="runtime", help="crun or runc")
+    p.add_argument("--cgroup-parent", help="cgroup directory for containers")
+    p.add_argument("--config-file", "--config", dest="config_file", type=Path)
+    p.add_argument("-D", "--debug", action="store_true")
+    args = p.parse_args(argv)
+    config = DaemonConfig()
+    if args.config_file:
+        config = load_config_file(args.config_file, config)
+    changes: dict[str, object] = {}
+    if args.host:
+        changes["hosts"] = tuple(args.host)
+    if args.data_root:
+        changes["data_root"] = args.data_root.resolve()
+    if args.exec_root:
+        changes["exec_root"] = args.exec_root.resolve()
+    if args.runtime:
+        changes["default_runtime"] = args.runtime
+    if args.cgroup_parent:
+        changes["cgroup_parent"] = args.cgroup_parent
+    if args.debug:
+        changes["debug"] = True
+    config = replace(config, **changes)  # type: ignore[arg-type]
+    config.runtime_path(config.default_runtime)
+    return config
+
+
+async def serve(config: DaemonConfig) -> None:
+    from dockwright.api.app import build_router
+    from dockwright.api.server import ApiServer
+    from dockwright.engine.engine import Engine
+
+    engine = await Engine.open(config)
+    server = ApiServer(build_router(engine))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start(list(config.hosts))
+        log.info("API listening on %s", ", ".join(config.hosts))
+        await stop.wait()
+    finally:
+        await server.close()
+        await engine.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        config = parse_args(sys.argv[1:] if argv is None else argv)
+    except DockwrightError as exc:
+        print(f"dockwrightd: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    logging.basicConfig(
+        level=logging.DEBUG if config.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if os.geteuid() != 0:
+        print("dockwrightd: must run as root", file=sys.stderr)
+        sys.exit(1)
+    try:
+        asyncio.run(serve(config))
+    except DockwrightError as exc:
+        log.error("%s", exc.message)
+        sys.exit(1)

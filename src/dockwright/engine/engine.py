@@ -1,0 +1,91 @@
+"""The composition root: builds every store, driver and service of one daemon."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockwright.engine.containers.ports import RuntimePort
+from dockwright.engine.containers.service import ContainerService
+from dockwright.engine.events import EventBus
+from dockwright.engine.execs import ExecService
+from dockwright.engine.images import ImageService
+from dockwright.engine.system import SystemService
+from dockwright.engine.wiring import LogReader, OverlayRootfs
+from dockwright.kernel.cgroups import prepare_hybrid_for_crun
+from dockwright.runtime.conmon import ConmonRuntime
+from dockwright.store.containers import ContainerStore
+from dockwright.store.db import Database
+from dockwright.types.config import DaemonConfig
+
+log = logging.getLogger("dockwright.engine")
+
+
+@dataclass
+class _ImageCount:
+    images: ImageService
+
+    def count(self) -> int:
+        return len(self.images.store.all())
+
+
+class Engine:
+    def __init__(self, config: DaemonConfig) -> None:
+        self.config = config
+        root = config.data_root
+        for sub in ("", "containers"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o710)
+        config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = Database(root / "state.db")
+        self.events = EventBus()
+        self.images = ImageService(root, self.db, self.events)
+        runtimes: dict[str, RuntimePort] = {
+            name: ConmonRuntime(path, config.state_dir, name=name)
+            for name, path in config.runtimes.items()
+            if os.path.exists(path)
+        }
+        self.containers = ContainerService(
+            config,
+            ContainerStore(self.db),
+            self.images,
+            OverlayRootfs(self.images.snapshots),
+            runtimes,
+            self.events,
+        )
+        self.containers.logs_reader = LogReader()
+        self.images.images_in_use = self.containers.images_in_use
+        self.execs = ExecService(self.containers)
+        self.system = SystemService(
+            config, self.containers, _ImageCount(self.images), _daemon_id(root)
+        )
+
+    @classmethod
+    async def open(cls, config: DaemonConfig) -> Engine:
+        if (
+            "crun" in os.path.basename(config.runtime_path(config.default_runtime))
+            or "crun" in config.runtimes
+        ):
+            moved = prepare_hybrid_for_crun()
+            if moved:
+                log.info("bound cgroup controllers %s to v1 hierarchies for crun", moved)
+        engine = cls(config)
+        engine.images.recover()
+        await engine.containers.recover()
+        return engine
+
+    async def close(self) -> None:
+        await self.containers.shutdown()
+        self.db.close()
+
+
+def _daemon_id(root: Path) -> str:
+    path = root / "engine-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        value = secrets.token_hex(16)
+        path.write_text(value + "\n")
+        return value

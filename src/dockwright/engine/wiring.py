@@ -1,0 +1,75 @@
+"""Adapters from the subsystems (image snapshots, kernel mounts, runtime logs) to the
+containers service's ports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from dockwright.image.snapshot import Snapshotter
+from dockwright.kernel.mount import LinuxMounter, Mounter
+from dockwright.runtime.logs import follow_log, read_log
+
+
+class OverlayRootfs:
+    """RootfsPort: snapshot directories from the image package, mounted by the kernel package."""
+
+    def __init__(self, snapshots: Snapshotter, mounter: Mounter | None = None) -> None:
+        self.snapshots = snapshots
+        self.mounter = mounter or LinuxMounter()
+
+    def prepare(self, image_id: str, cid: str) -> None:
+        self.snapshots.prepare(image_id, cid)
+
+    def mount(self, cid: str) -> Path:
+        plan = self.snapshots.plan(cid)
+        if not self.mounter.is_mountpoint(plan.target):
+            self.mounter.mount_overlay(plan.lowerdirs, plan.upperdir, plan.workdir, plan.target)
+        return plan.target
+
+    def unmount(self, cid: str) -> None:
+        target = self.snapshots.container_dir(cid) / "merged"
+        if target.exists() and self.mounter.is_mountpoint(target):
+            self.mounter.unmount(target, detach=True)
+
+    def remove(self, cid: str) -> None:
+        self.snapshots.remove(cid)
+
+    def upper_dir(self, cid: str) -> Path:
+        return self.snapshots.upper_dir(cid)
+
+    def lower_dirs(self, cid: str) -> list[Path]:
+        try:
+            return self.snapshots.lower_dirs(cid)
+        except Exception:
+            return []
+
+
+class LogReader:
+    """LogsPort over conmon's k8s-file logs: (stream id, unix time, bytes) per line."""
+
+    async def read(
+        self,
+        path: Path,
+        *,
+        follow: asyncio.Future[object] | None,
+        tail: int | None,
+        since: float,
+        until: float,
+    ) -> AsyncIterator[tuple[int, float, bytes]]:
+        since_ns = int(since * 1e9) if since else None
+        until_ns = int(until * 1e9) if until else None
+        if follow is None:
+            records, _ = await asyncio.to_thread(
+                read_log, path, tail=tail, since_ns=since_ns, until_ns=until_ns
+            )
+            for r in records:
+                yield r.stream_id, r.timestamp, r.data if r.partial else r.data + b"\n"
+            return
+        exited = asyncio.Event()
+        follow.add_done_callback(lambda _f: exited.set())
+        async for r in follow_log(
+            path, exited=exited, tail=tail, since_ns=since_ns, until_ns=until_ns
+        ):
+            yield r.stream_id, r.timestamp, r.data if r.partial else r.data + b"\n"

@@ -1,0 +1,130 @@
+"""Produce a layer tarball from a directory (a container's upper dir or a layer's diff).
+
+The reverse of `extract`: overlayfs whiteouts (0:0 character devices) become OCI ``.wh.<name>``
+files and an opaque directory (trusted.overlay.opaque=y) gets a ``.wh..wh..opq`` entry right after
+it. Entries come in lexical depth-first order, mtimes truncated to seconds and no user/group names,
+so the same tree always gives the same bytes (and the same diff_id). Hardlinked files are stored
+once and linked afterwards; sockets are skipped, as Docker does.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from dockwright.image.fstree import is_opaque, is_whiteout, walk
+from dockwright.image.tarplan import WHITEOUT_OPAQUE, WHITEOUT_PREFIX
+
+_PAX_XATTR = "SCHILY.xattr."
+_SKIPPED_XATTRS = "trusted.overlay."
+
+
+class _Sink:
+    """A write-only file collecting what tarfile writes, handed out chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> Iterator[bytes]:
+        parts, self._parts = self._parts, []
+        yield from parts
+
+
+def tar_diff(root: Path) -> Iterator[bytes]:
+    """The layer tar of `root` as a stream of chunks (uncompressed)."""
+    sink = _Sink()
+    links: dict[tuple[int, int], str] = {}
+    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tf:  # type: ignore[call-overload]
+        for rel, st in walk(root):
+            for info in _infos(root, rel.lstrip("/"), st, links):
+                _add(tf, root, info)
+                yield from sink.take()
+    yield from sink.take()
+
+
+def _add(tf: tarfile.TarFile, root: Path, info: tarfile.TarInfo) -> None:
+    if info.isreg() and info.size:
+        with (root / info.name).open("rb") as data:
+            tf.addfile(info, data)
+    else:
+        tf.addfile(info)
+
+
+def _base(name: str, st: os.stat_result) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.uid, info.gid = st.st_uid, st.st_gid
+    info.uname = info.gname = ""
+    info.mtime = int(st.st_mtime)
+    return info
+
+
+def _infos(
+    root: Path, name: str, st: os.stat_result, links: dict[tuple[int, int], str]
+) -> list[tarfile.TarInfo]:
+    """The tar header(s) one directory entry becomes (none for a socket)."""
+    path = root / name
+    info = _base(name, st)
+    mode = st.st_mode
+    if is_whiteout(st):
+        head, _, tail = name.rpartition("/")
+        info.name = f"{head}/{WHITEOUT_PREFIX}{tail}" if head else WHITEOUT_PREFIX + tail
+        info.type, info.mode = tarfile.REGTYPE, 0o600
+        return [info]
+    if stat.S_ISSOCK(mode):
+        return []
+    info.pax_headers = _xattrs(path)
+    if stat.S_ISDIR(mode):
+        info.type = tarfile.DIRTYPE
+        return [info, _opaque_marker(name, st)] if is_opaque(path) else [info]
+    if stat.S_ISREG(mode):
+        _regular(info, st, links)
+    elif stat.S_ISLNK(mode):
+        info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        info.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
+        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    elif stat.S_ISFIFO(mode):
+        info.type = tarfile.FIFOTYPE
+    return [info]
+
+
+def _regular(info: tarfile.TarInfo, st: os.stat_result, links: dict[tuple[int, int], str]) -> None:
+    key = (st.st_dev, st.st_ino)
+    if st.st_nlink > 1 and key in links:
+        info.type, info.linkname = tarfile.LNKTYPE, links[key]
+        return
+    if st.st_nlink > 1:
+        links[key] = info.name
+    info.type, info.size = tarfile.REGTYPE, st.st_size
+
+
+def _opaque_marker(name: str, st: os.stat_result) -> tarfile.TarInfo:
+    marker = _base(f"{name}/{WHITEOUT_OPAQUE}", st)
+    marker.type = tarfile.REGTYPE
+    return marker
+
+
+def _xattrs(path: Path) -> dict[str, str]:
+    """The entry's xattrs as PAX records (overlayfs' own left out)."""
+    out: dict[str, str] = {}
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:
+        return out
+    for name in sorted(names):
+        if name.startswith(_SKIPPED_XATTRS):
+            continue
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:
+            continue
+        out[_PAX_XATTR + name] = value.decode("utf-8", "surrogateescape")
+    return out

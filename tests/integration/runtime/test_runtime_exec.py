@@ -1,0 +1,124 @@
+"""Exec sessions through conmon: output, exit codes, stdin, tty, detach, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import pytest
+from rt_sandbox import CRUN, RUNC, Sandbox
+
+from dockwright.runtime import ConmonRuntime, ExecSession, StartError
+
+pytestmark = pytest.mark.integration
+T = TypeVar("T")
+
+
+def run(coro: Awaitable[T], timeout: float = 30) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+
+    return asyncio.run(bounded())
+
+
+def process(spec: dict[str, Any], *args: str) -> dict[str, Any]:
+    return {**spec["process"], "args": list(args)}
+
+
+async def output(session: ExecSession) -> dict[int, bytes]:
+    got: dict[int, bytes] = {1: b"", 2: b""}
+    while True:
+        stream, data = await session.read()
+        if stream == 0:
+            return got
+        got[stream] += data
+
+
+async def sleeping(sandbox: Sandbox, rt: ConmonRuntime) -> tuple[str, dict[str, Any]]:
+    cid = sandbox.new_id()
+    spec = sandbox.spec(cid, "sleep", "1000")
+    await sandbox.create(rt, cid, spec)
+    await rt.start(cid)
+    return cid, spec
+
+
+@pytest.mark.parametrize("runtime_path", [CRUN, RUNC])
+def test_exec_output_and_exit_code(sandbox: Sandbox, runtime_path: str) -> None:
+    rt = sandbox.runtime(runtime_path)
+
+    async def scenario() -> None:
+        cid, spec = await sleeping(sandbox, rt)
+        s = await rt.exec(
+            cid,
+            process(spec, "sh", "-c", "echo hi; echo oops >&2; exit 5"),
+            tty=False,
+            stdin=False,
+            detach=False,
+        )
+        assert s.pid > 0
+        assert await output(s) == {1: b"hi\n", 2: b"oops\n"}
+        assert await s.wait() == 5
+        await s.close()
+        assert not s.directory.exists()
+        s = await rt.exec(cid, process(spec, "echo", "again"), tty=False, stdin=False, detach=False)
+        assert (await output(s))[1] == b"again\n" and await s.wait() == 0
+        await s.close()
+        await rt.kill(cid, signal.SIGKILL)
+        assert (await rt.wait_exit(cid)).code == 137
+
+    run(scenario())
+
+
+def test_exec_stdin_and_tty(sandbox: Sandbox) -> None:
+    rt = sandbox.runtime()
+
+    async def scenario() -> None:
+        cid, spec = await sleeping(sandbox, rt)
+        s = await rt.exec(cid, process(spec, "cat"), tty=False, stdin=True, detach=False)
+        await s.write(b"ping\n")
+        await s.close_stdin()
+        assert (await output(s))[1] == b"ping\n" and await s.wait() == 0
+        await s.close()
+        t = await rt.exec(
+            cid, process(spec, "sh", "-c", "tty; stty size"), tty=True, stdin=True, detach=False
+        )
+        await t.resize(33, 99)
+        out = (await output(t))[1]
+        assert out.startswith(b"/dev/pts/") and await t.wait() == 0
+        await t.close()
+
+    run(scenario())
+
+
+def test_detached_exec_runs_to_completion(sandbox: Sandbox) -> None:
+    rt = sandbox.runtime()
+
+    async def scenario() -> None:
+        cid, spec = await sleeping(sandbox, rt)
+        s = await rt.exec(
+            cid, process(spec, "sh", "-c", "echo lost; exit 9"), tty=False, stdin=False, detach=True
+        )
+        assert s.stdio is None and await s.read() == (0, b"")
+        assert await s.wait() == 9
+        await s.close()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("runtime_path", [CRUN, RUNC])
+def test_exec_of_a_missing_command(sandbox: Sandbox, runtime_path: str) -> None:
+    rt = sandbox.runtime(runtime_path)
+
+    async def scenario() -> None:
+        cid, spec = await sleeping(sandbox, rt)
+        with pytest.raises(StartError) as info:
+            await rt.exec(cid, process(spec, "nosuchcmd"), tty=False, stdin=False, detach=False)
+        assert info.value.kind == "not_found"
+        assert info.value.message.startswith("OCI runtime exec failed: ")
+        assert not (sandbox.bundle(cid) / "exec").exists() or not any(
+            (sandbox.bundle(cid) / "exec").iterdir()
+        )
+
+    run(scenario())
