@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockwright.api.router import Router
+from dockwright.api.routes.container_fs import container_fs_routes
 from dockwright.api.routes.containers import container_routes
 from dockwright.api.routes.events import event_routes
 from dockwright.api.routes.exec import exec_routes
@@ -15,6 +16,7 @@ def build_router(engine: Engine) -> Router:
     router = Router()
     router.add_all(system_routes(engine.system))
     router.add_all(container_routes(engine.containers))
+    router.add_all(container_fs_routes(engine.containers))
     router.add_all(exec_routes(engine.execs, engine.containers))
     router.add_all(image_routes(engine.images))
     router.add_all(event_routes(engine.events))

@@ -10,6 +10,7 @@ from typing import Any
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.client.errors import APIError
+from dockwright.errors import DockwrightError
 
 
 def each(
@@ -91,7 +92,7 @@ def rename(ctx: Context, p: Parsed) -> int:
         raise CommandExit(1, "Error: neither old nor new names may be empty")
     try:
         _post(ctx, f"/containers/{old}/rename", {"name": new})
-    except APIError as exc:
+    except DockwrightError as exc:
         raise CommandExit(1, f"{exc}\nError: failed to rename container named {old}") from None
     return 0
 

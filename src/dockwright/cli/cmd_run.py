@@ -190,7 +190,7 @@ def start(ctx: Context, p: Parsed) -> int:
         try:
             ctx.client.request("POST", f"/containers/{name}/start").read()
             ctx.out(name)
-        except APIError as exc:
+        except DockwrightError as exc:
             ctx.err(str(exc))
             failed.append(name)
     if failed:

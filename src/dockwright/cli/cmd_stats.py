@@ -155,7 +155,8 @@ def stats(ctx: Context, p: Parsed) -> int:
             errors.append(str(exc))
             continue
         views.append(StatsView(name, s or {}, not p.opts["no_trunc"]))
-    ctx.stdout.write(render_items(fmt, views, STATS_HEADER))
+    if views or not errors:
+        ctx.stdout.write(render_items(fmt, views, STATS_HEADER))
     if errors:
         raise CommandExit(1, "\n".join(errors))
     return 0

@@ -47,7 +47,7 @@ class OverlayRootfs:
 
 
 class LogReader:
-    """LogsPort over conmon's k8s-file logs: (stream id, unix time, bytes) per line."""
+    """LogsPort over conmon's k8s-file logs: (stream id, unix time, bytes) per line, newline kept."""
 
     async def read(
         self,
@@ -65,11 +65,11 @@ class LogReader:
                 read_log, path, tail=tail, since_ns=since_ns, until_ns=until_ns
             )
             for r in records:
-                yield r.stream_id, r.timestamp, r.data if r.partial else r.data + b"\n"
+                yield r.stream_id, r.timestamp, r.data
             return
         exited = asyncio.Event()
         follow.add_done_callback(lambda _f: exited.set())
         async for r in follow_log(
             path, exited=exited, tail=tail, since_ns=since_ns, until_ns=until_ns
         ):
-            yield r.stream_id, r.timestamp, r.data if r.partial else r.data + b"\n"
+            yield r.stream_id, r.timestamp, r.data

@@ -184,6 +184,15 @@ class ConmonRuntime:
     async def resume(self, cid: str) -> None:
         await self._cli.run("resume", _check_id("container id", cid))
 
+    async def update(self, cid: str, resources: dict[str, Any]) -> None:
+        """Change the cgroup limits of a running container (an OCI linux.resources object).
+
+        Device rules are left out: they never change after create, and rewriting them would
+        briefly deny the running processes their devices.
+        """
+        limits = {k: v for k, v in resources.items() if k != "devices"}
+        await self._cli.update(_check_id("container id", cid), limits)
+
     async def state(self, cid: str) -> str | None:
         """The runtime's status ("created", "running", "paused", "stopped"), None if unknown."""
         doc = await self._cli.state(_check_id("container id", cid))

@@ -49,6 +49,22 @@ class OciCli:
             raise RuntimeCommandError(f"{Path(self.runtime).name} {args[0]}: {message}", args[0])
         return out.decode(errors="replace")
 
+    async def update(self, cid: str, resources: dict[str, Any]) -> None:
+        """Apply an OCI `linux.resources` object to a running container (`update --resources -`).
+
+        Both crun and runc read the object from stdin; fields left out keep their value.
+        """
+        argv = self.argv("update", "--resources=-", cid)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _, err = await proc.communicate(json.dumps(resources).encode())
+        if proc.returncode != 0:
+            message = (
+                clean_runtime_message(err.decode(errors="replace")) or f"exit {proc.returncode}"
+            )
+            raise RuntimeCommandError(f"{Path(self.runtime).name} update: {message}", "update")
+
     async def state(self, cid: str) -> dict[str, Any] | None:
         """The runtime's state document, or None when it knows no such container."""
         try:

@@ -75,7 +75,11 @@ def _view(state: ContainerState) -> ContainerView:
 
 
 def test_inspect_and_summary_shapes():
-    v = _view(ContainerState(status="exited", exit_code=3, finished_at=time.time() - 5))
+    v = _view(
+        ContainerState(
+            status="exited", exit_code=3, started_at=time.time() - 9, finished_at=time.time() - 5
+        )
+    )
     doc = inspect_json(v)
     assert doc["Name"] == "/web" and doc["State"]["ExitCode"] == 3 and not doc["State"]["Running"]
     assert doc["Config"]["Cmd"] == ["echo", "hi"] and doc["HostConfig"]["AutoRemove"] is True

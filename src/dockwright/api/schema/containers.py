@@ -386,7 +386,7 @@ def status_text(v: ContainerView, now: float | None = None) -> str:
         return "Removal In Progress"
     if s.status == "dead":
         return "Dead"
-    if s.status == "exited" or s.finished_at:
+    if s.started_at:
         return f"Exited ({s.exit_code}) {human_duration(now - s.finished_at)} ago"
     return "Created"
 

@@ -216,6 +216,9 @@ class LifecycleMixin(ContainerBase):
 
     async def kill_and_reap(self, c: Container) -> None:
         """SIGKILL and wait until the exit has been recorded (used by forced removal)."""
+        if c.state.status == RESTARTING:
+            await self._cancel_restart(c)
+            return
         exited = self.exit_future(c.id)
         await self._mark_stopped_by_user(c)
         if c.state.status == PAUSED:

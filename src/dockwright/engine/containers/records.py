@@ -122,19 +122,21 @@ class RecordsMixin(ContainerBase):
 
     async def remove(self, ref: str, *, force: bool, volumes: bool) -> None:
         c = self.get(ref)
+        if c.running:
+            if not force:
+                state = "paused" if c.state.status == PAUSED else "running"
+                raise Conflict(
+                    f'cannot remove container "/{c.name}": container is {state}: '
+                    "stop the container before removing or force remove"
+                )
+            # not under the lock: recording the exit takes it
+            await self.kill_and_reap(c)
         async with self._locks[c.id]:
             c = self.get(c.id)
             if c.state.status == REMOVING:
                 raise Conflict(f"removal of container {ref} is already in progress")
             if c.running:
-                if not force:
-                    state = "paused" if c.state.status == PAUSED else "running"
-                    raise Conflict(
-                        f'cannot remove container "/{c.name}": container is {state}: '
-                        "stop the container before removing or force remove"
-                    )
-                await self.kill_and_reap(c)
-                c = self.get(c.id)
+                raise Conflict(f'cannot remove container "/{c.name}": container was restarted')
             await self.destroy(c)
 
     async def destroy(self, c: Container) -> None:
