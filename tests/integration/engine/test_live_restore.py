@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.integration.conftest import (
     bootstrap_busybox,
     conmon_pids_under,
