@@ -14,7 +14,7 @@ if ! dockwright version >/dev/null 2>&1; then
     sleep 0.1
   done
 fi
-dockwright version --format 'demo: daemon {{.Server.Version}} (API {{.Server.APIVersion}}) is up'
+dockwright version --format 'demo: daemon {{.Server.Version}} is up'
 dockwright image bootstrap busybox
 dockwright run --rm busybox echo "Hello from a dockwright container!"
 dockwright run --name "demo-$(date +%s)" busybox sh -c 'echo "kernel $(uname -r), hostname $(hostname)"'

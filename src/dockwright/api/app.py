@@ -17,7 +17,7 @@ def build_router(engine: Engine) -> Router:
     router.add_all(system_routes(engine.system))
     router.add_all(container_routes(engine.containers))
     router.add_all(container_fs_routes(engine.containers))
-    router.add_all(exec_routes(engine.execs, engine.containers))
+    router.add_all(exec_routes(engine.execs))
     router.add_all(image_routes(engine.images))
     router.add_all(event_routes(engine.events))
     return router

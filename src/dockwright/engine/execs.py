@@ -29,10 +29,15 @@ class ExecService:
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
         self._execs: dict[str, _Exec] = {}
-        containers.exec_ids = self.ids_of  # type: ignore[method-assign]
+        containers.running_exec_ids = self.running_ids
+        containers.removal_hooks.append(self.forget_container)
 
     def ids_of(self, cid: str) -> list[str]:
         return [e.record.id for e in self._execs.values() if e.record.container_id == cid]
+
+    def running_ids(self, cid: str) -> list[str]:
+        """What inspect shows as ExecIDs: execs still running (dockerd drops finished ones)."""
+        return [i for i in self.ids_of(cid) if self._execs[i].record.running]
 
     def create(self, ref: str, config: ExecConfig) -> str:
         c = self._running(ref)
@@ -61,24 +66,36 @@ class ExecService:
             c = None
         return e.record, c
 
-    async def start(self, eid: str, *, detach: bool) -> tuple[ExecRecord, AttachSession | None]:
-        """Start the process; returns an attach session unless detached."""
+    def startable(self, eid: str) -> ExecRecord:
+        """The exec's record if it can be started now (checked before the API hijacks)."""
         e = self._execs.get(eid)
         if e is None:
             raise NotFound(f"No such exec instance: {eid}")
         if e.record.running or e.record.exit_code is not None:
-            raise Conflict(
-                f"exec {eid} has already been started"
-                if e.record.running
-                else f"exec {eid} has already run"
-            )
+            state = "has already been started" if e.record.running else "has already run"
+            raise Conflict(f"exec {eid} {state}")
+        self._running(e.record.container_id)
+        return e.record
+
+    async def start(self, eid: str, *, detach: bool) -> tuple[ExecRecord, AttachSession | None]:
+        """Start the process; returns an attach session unless detached.
+
+        A process that cannot be started records Docker's exit code (126/127) before the
+        error is raised, so a client inspecting the exec afterwards sees it.
+        """
+        self.startable(eid)
+        e = self._execs[eid]
         c = self._running(e.record.container_id)
         cfg = e.record.config
-        process = await exec_process(self.containers, c, cfg)
         runtime: ExecRuntimePort = self.containers.runtime_of(c)  # type: ignore[assignment]
-        e.handle = await runtime.exec(
-            c.id, process, tty=cfg.tty, stdin=cfg.attach_stdin, detach=detach
-        )
+        try:
+            process = await exec_process(self.containers, c, cfg)
+            e.handle = await runtime.exec(
+                c.id, process, tty=cfg.tty, stdin=cfg.attach_stdin, detach=detach
+            )
+        except Exception as exc:
+            e.record.exit_code = int(getattr(exc, "exit_code", 126))
+            raise
         e.record.running, e.record.pid = True, e.handle.pid
         self.containers.publish(c, "exec_start: " + " ".join(cfg.cmd), execID=eid)
         self.containers.spawn(self._reap(e, c), f"exec-{eid[:12]}")

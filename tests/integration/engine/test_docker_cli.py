@@ -173,3 +173,18 @@ def test_ps_filters_and_inspect_format(daemon):
         d("inspect", "-f", "{{.State.Status}} {{.Config.Labels.team}}", "f1").stdout == "exited a\n"
     )
     assert d("rm", "f1", "f2").returncode == 0
+
+
+def test_exec_failures_and_detached_exec(daemon):
+    d = daemon.docker
+    d("run", "-d", "--name", "ex", "busybox", "sleep", "60")
+    r = d("exec", "ex", "nosuch")
+    assert (
+        r.returncode == 127
+        and 'exec: "nosuch": executable file not found in $PATH' in r.stdout + r.stderr
+    )
+    r = d("exec", "-u", "nosuchuser", "ex", "true")
+    assert r.returncode == 126 and "unable to find user nosuchuser" in r.stdout + r.stderr
+    assert d("exec", "-d", "ex", "sleep", "5").returncode == 0
+    assert len(d("inspect", "-f", "{{json .ExecIDs}}", "ex").stdout.strip().split(",")) == 1
+    assert d("rm", "-f", "ex").returncode == 0

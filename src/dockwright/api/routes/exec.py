@@ -7,11 +7,11 @@ from typing import Any
 from dockwright.api.http import Request, Response, json_response
 from dockwright.api.router import Route
 from dockwright.api.routes.containers import MUX, RAW, pump
+from dockwright.api.streams import frame
 from dockwright.api.schema.common import field, str_list
 from dockwright.engine.containers.detach import DEFAULT_DETACH_KEYS, parse_detach_keys
-from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.execs import ExecService
-from dockwright.errors import InvalidParameter
+from dockwright.errors import DockwrightError, InvalidParameter
 from dockwright.types.container import ExecConfig, ExecRecord
 
 
@@ -58,7 +58,7 @@ def exec_json(r: ExecRecord) -> dict[str, Any]:
     }
 
 
-def exec_routes(execs: ExecService, containers: ContainerService) -> list[Route]:
+def exec_routes(execs: ExecService) -> list[Route]:
     async def create(req: Request) -> Response:
         eid = execs.create(req.params["id"], parse_exec(await req.json()))
         return json_response({"Id": eid}, status=201)
@@ -67,17 +67,30 @@ def exec_routes(execs: ExecService, containers: ContainerService) -> list[Route]
         body = await req.json() or {}
         if not isinstance(body, dict):
             raise InvalidParameter("exec start config must be a JSON object")
-        detach = field(body, "Detach", bool, False)
-        record, session = await execs.start(req.params["id"], detach=detach)
-        if session is None:
+        eid = req.params["id"]
+        if field(body, "Detach", bool, False):
+            await execs.start(eid, detach=True)
             return Response(200)
+        record = execs.startable(eid)
         keys = parse_detach_keys(record.config.detach_keys or DEFAULT_DETACH_KEYS)
+        # Hijack first, as dockerd does: output must not race the 101 response (docker-py
+        # would lose bytes that arrive together with the response head).
         conn = await req.hijack(RAW if record.config.tty else MUX)
         try:
-            await pump(conn, session, stdin=record.config.attach_stdin, keys=keys)
-            await execs.wait_done(record.id)
+            try:
+                _, session = await execs.start(eid, detach=False)
+            except DockwrightError as exc:
+                # dockerd reports it inside the stream, on stdout; the exit code is in inspect
+                text = exc.message.encode() + b"\r\n"
+                await conn.write(text if record.config.tty else frame(1, text))
+                return None
+            assert session is not None
+            try:
+                await pump(conn, session, stdin=record.config.attach_stdin, keys=keys)
+                await execs.wait_done(eid)
+            finally:
+                await session.close()
         finally:
-            await session.close()
             await conn.close()
         return None
 

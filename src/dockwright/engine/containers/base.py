@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class ContainerBase:
         self._monitors: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._pending_attach: defaultdict[str, list[Any]] = defaultdict(list)
+        # set by the exec service: the ids of a container's running execs; called on removal
+        self.running_exec_ids: Callable[[str], list[str]] = lambda cid: []
+        self.removal_hooks: list[Callable[[str], None]] = []
 
     def container_dir(self, cid: str) -> Path:
         return self.config.data_root / "containers" / cid

@@ -19,12 +19,22 @@ PREFIX = (
 )
 
 
+EXEC_PREFIX = "OCI runtime exec failed: exec failed: unable to start container process: "
+
+
 class StartFailed(InvalidParameter):
     """The container's process cannot be started; carries the exit code Docker records."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(PREFIX + message + ": unknown")
+        self.reason = message
         self.exit_code = exit_code
+
+    def for_exec(self) -> StartFailed:
+        """The same failure worded as dockerd words it for `docker exec`."""
+        err = StartFailed(self.reason, self.exit_code)
+        err.args = (EXEC_PREFIX + self.reason + ": unknown",)
+        return err
 
 
 def resolve_in_root(root: str, path: str, max_links: int = 40) -> str | None:

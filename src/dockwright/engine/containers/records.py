@@ -152,6 +152,8 @@ class RecordsMixin(ContainerBase):
             pass
         await asyncio.to_thread(self._remove_files, c.id)
         self.store.delete(c.id)
+        for hook in self.removal_hooks:
+            hook(c.id)
         self.publish(c, "destroy")
         self._waiters[c.id].resolve("removed", c.state.exit_code, c.state.error)
         self._waiters.pop(c.id, None)

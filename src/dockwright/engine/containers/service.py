@@ -15,7 +15,6 @@ from dockwright.types.container import Container
 
 class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
     logs_reader: LogsPort
-    exec_ids_of: object = None
 
     def view(self, c: Container) -> ContainerView:
         d = self.container_dir(c.id)
@@ -31,11 +30,8 @@ class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
             upper_dir=self.rootfs.upper_dir(c.id),
             work_dir=self.rootfs.upper_dir(c.id).parent / "work",
             merged_dir=self.rootfs.upper_dir(c.id).parent / "merged",
-            exec_ids=tuple(self.exec_ids(c.id)),
+            exec_ids=tuple(self.running_exec_ids(c.id)),
         )
-
-    def exec_ids(self, cid: str) -> list[str]:
-        return []
 
     def inspect(self, ref: str) -> ContainerView:
         return self.view(self.get(ref))

@@ -194,8 +194,12 @@ async def exec_process(svc: ContainerBase, c: Container, cfg: ExecConfig) -> dic
     process.pop("consoleSize", None)
     if cfg.working_dir:
         process["cwd"] = cfg.working_dir
+    rootfs = svc.rootfs.mount(c.id)
+    try:
+        check_executable(str(rootfs), cfg.cmd[0], tuple(env), process.get("cwd", "/"))
+    except StartFailed as exc:
+        raise exc.for_exec() from None
     if cfg.user:
-        rootfs = svc.rootfs.mount(c.id)
         user = await asyncio.to_thread(resolve_user, rootfs, cfg.user)
         process["user"] = {"uid": user.uid, "gid": user.gid}
         if user.additional_gids:
