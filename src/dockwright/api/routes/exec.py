@@ -7,8 +7,8 @@ from typing import Any
 from dockwright.api.http import Request, Response, json_response
 from dockwright.api.router import Route
 from dockwright.api.routes.containers import MUX, RAW, pump
-from dockwright.api.streams import frame
 from dockwright.api.schema.common import field, str_list
+from dockwright.api.streams import frame
 from dockwright.engine.containers.detach import DEFAULT_DETACH_KEYS, parse_detach_keys
 from dockwright.engine.execs import ExecService
 from dockwright.errors import DockwrightError, InvalidParameter
