@@ -7,12 +7,13 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from dockwright.errors import DockwrightError
-from dockwright.types.config import DaemonConfig, load_config_file
+from dockwright.errors import DockwrightError, InvalidParameter
+from dockwright.types.config import DaemonConfig, TlsConfig, load_config_file
 
 log = logging.getLogger("dockwright.daemon")
 
@@ -28,6 +29,11 @@ def parse_args(argv: list[str]) -> DaemonConfig:
     p.add_argument("--cgroup-parent", help="cgroup directory for containers")
     p.add_argument("--config-file", "--config", dest="config_file", type=Path)
     p.add_argument("-D", "--debug", action="store_true")
+    p.add_argument("--tls", action="store_true", help="serve TCP addresses with TLS")
+    p.add_argument("--tlsverify", action="store_true", help="TLS and require client certificates")
+    p.add_argument("--tlscacert", type=Path, help="CA certificates clients must be signed by")
+    p.add_argument("--tlscert", type=Path, help="the server certificate")
+    p.add_argument("--tlskey", type=Path, help="the server key")
     args = p.parse_args(argv)
     config = DaemonConfig()
     if args.config_file:
@@ -45,6 +51,12 @@ def parse_args(argv: list[str]) -> DaemonConfig:
         changes["cgroup_parent"] = args.cgroup_parent
     if args.debug:
         changes["debug"] = True
+    if args.tls or args.tlsverify:
+        if not (args.tlscert and args.tlskey):
+            raise InvalidParameter("--tls needs --tlscert and --tlskey")
+        if args.tlsverify and not args.tlscacert:
+            raise InvalidParameter("--tlsverify needs --tlscacert")
+        changes["tls"] = TlsConfig(args.tlscert, args.tlskey, args.tlscacert, args.tlsverify)
     config = replace(config, **changes)  # type: ignore[arg-type]
     config.runtime_path(config.default_runtime)
     return config
@@ -56,7 +68,7 @@ async def serve(config: DaemonConfig) -> None:
     from dockwright.engine.engine import Engine
 
     engine = await Engine.open(config)
-    server = ApiServer(build_router(engine))
+    server = ApiServer(build_router(engine), ssl_context=_ssl_context(config.tls))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -68,6 +80,19 @@ async def serve(config: DaemonConfig) -> None:
     finally:
         await server.close()
         await engine.close()
+
+
+def _ssl_context(tls: TlsConfig | None) -> ssl.SSLContext | None:
+    """The server side of Docker's --tls/--tlsverify (TLS 1.2 or newer)."""
+    if tls is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.verify and tls.ca:
+        context.load_verify_locations(tls.ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 def main(argv: list[str] | None = None) -> None:

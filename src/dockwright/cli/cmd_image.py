@@ -39,13 +39,6 @@ def images(ctx: Context, p: Parsed) -> int:
     elif fmt == "json":
         fmt = "{{json .}}"
     rows = image_rows(found, not p.opts["no_trunc"])
-    if p.opts["quiet"]:
-        seen: list[str] = []
-        for row in rows:
-            if row.ID not in seen:
-                seen.append(row.ID)
-        ctx.stdout.write("".join(i + "\n" for i in seen))
-        return 0
     ctx.stdout.write(render_items(fmt, rows, IMAGES_HEADER))
     return 0
 

@@ -16,6 +16,14 @@ DEFAULT_RUNTIMES = {"crun": "/usr/bin/crun", "runc": "/usr/sbin/runc"}
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    cert: Path
+    key: Path
+    ca: Path | None = None
+    verify: bool = False
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     data_root: Path = DEFAULT_DATA_ROOT
     hosts: tuple[str, ...] = (DEFAULT_HOST,)
@@ -24,6 +32,7 @@ class DaemonConfig:
     exec_root: Path | None = None
     cgroup_parent: str | None = None
     debug: bool = False
+    tls: TlsConfig | None = None
 
     @property
     def instance(self) -> str:

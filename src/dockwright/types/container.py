@@ -108,6 +108,7 @@ class HostSettings:
     )
     volumes_from: tuple[str, ...] = ()
     oom_kill_disable: bool = False
+    console_size: tuple[int, int] = (0, 0)  # (height, width) of the client's terminal
 
 
 CREATED, RUNNING, PAUSED, RESTARTING, REMOVING, EXITED, DEAD = (

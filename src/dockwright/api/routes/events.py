@@ -74,7 +74,8 @@ def event_routes(bus: EventBus) -> list[Route]:
         for key in filters:
             if key not in EVENT_FILTERS:
                 raise InvalidParameter(f"invalid filter '{key}'")
-        since = parse_time(req.query.get("since"))
+        raw_since = req.query.get("since")
+        since = parse_time(raw_since) if raw_since else None
         until = parse_time(req.query.get("until"))
         queue = bus.open_subscription()
         try:
@@ -93,11 +94,11 @@ async def _stream(
     bus: EventBus,
     queue: asyncio.Queue[Event],
     filters: dict[str, list[str]],
-    since: float,
+    since: float | None,
     until: float,
 ) -> None:
     until_ns = int(until * 1e9) if until else None
-    if since:
+    if since is not None:  # since=0 replays everything still in the ring
         for e in bus.history(int(since * 1e9), until_ns):
             if event_matches(e, filters):
                 await writer.write(json_line(event_json(e)))

@@ -117,7 +117,15 @@ def parse_host_config(raw: dict[str, Any]) -> HostSettings:
         log_config=field(raw, "LogConfig", dict) or {"Type": "json-file", "Config": {}},
         volumes_from=str_list(raw, "VolumesFrom") or (),
         oom_kill_disable=bool(field(raw, "OomKillDisable", bool, False)),
+        console_size=_console_size(raw),
     )
+
+
+def _console_size(raw: dict[str, Any]) -> tuple[int, int]:
+    size = field(raw, "ConsoleSize", list, [0, 0])
+    if len(size) != 2 or not all(isinstance(v, int) and v >= 0 for v in size):
+        raise InvalidParameter("invalid ConsoleSize: expected [height, width]")
+    return size[0], size[1]
 
 
 def _mount(raw: Any) -> MountSpec:
@@ -248,6 +256,7 @@ def host_config_json(h: HostSettings) -> dict[str, Any]:
         "Sysctls": h.sysctls or None,
         "Runtime": h.runtime,
         "Isolation": "",
+        "ConsoleSize": list(h.console_size),
         "Init": h.init,
         "CpuShares": r.cpu_shares,
         "Memory": r.memory,

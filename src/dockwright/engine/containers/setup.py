@@ -83,6 +83,7 @@ def _plan(svc: ContainerBase, c: Container, rootfs: str, network: str) -> StartP
         gid=user.gid,
         additional_gids=user.additional_gids,
         tty=c.config.tty,
+        console_size=c.host.console_size if all(c.host.console_size) else None,
         hostname=hostname,
         domainname=c.config.domainname,
         network=network,

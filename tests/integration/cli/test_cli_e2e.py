@@ -1,0 +1,260 @@
+"""The same scenarios through the real `docker` CLI and `dockwright` against one dockwrightd.
+
+Each scenario runs once per CLI (same container names, cleaned up in between) and the two
+transcripts must match after masking ids, times and program names.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import select
+import tarfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_e2e import Result, docker, dockwright
+
+pytestmark = pytest.mark.integration
+
+Cli = Callable[..., Result]
+
+
+def both(daemon, scenario: Callable[[Cli], list[Result]]) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    """Run `scenario` with each CLI; assert equal masked transcripts; return ours."""
+    ours = scenario(lambda *a, **kw: dockwright(daemon.host, *a, **kw))
+    theirs = scenario(lambda *a, **kw: docker(daemon.host, *a, **kw))
+    got = [r.masked() for r in ours]
+    want = [r.masked() for r in theirs]
+    if os.environ.get('SHOW'):
+        print(*got, sep='\n')
+    assert got == want
+    return got
+
+
+def test_run_output_and_exit_codes(daemon) -> None:  # type: ignore[no-untyped-def]
+    def scenario(cli: Cli) -> list[Result]:
+        return [
+            cli("run", "--rm", "busybox", "echo", "hi"),
+            cli("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"),
+            cli("run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "nobody", "busybox", "sh", "-c", "echo $A $(pwd) $(id -u)"),
+            cli("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint"),
+        ]
+
+    got = both(daemon, scenario)
+    assert got[0] == (0, "hi\n", "")
+    assert got[1] == (3, "out\n", "err\n")
+    assert got[2][1] == "1 /tmp 65534\n"
+
+
+def test_run_failures(daemon) -> None:  # type: ignore[no-untyped-def]
+    def scenario(cli: Cli) -> list[Result]:
+        out = [
+            cli("run", "--name", "fail127", "busybox", "nosuchcmd"),
+            cli("run", "--foo", "busybox"),
+            cli("run", "--name", "fail127", "busybox", "true"),
+            cli("run", "nosuchimage:1"),
+        ]
+        cli("rm", "-f", "fail127")
+        return [Result(r.status, r.out, r.err if r.status != 125 or "foo" in r.err else "") for r in out]
+
+    got = both(daemon, scenario)
+    assert got[0][0] == 127
+    assert got[1][0] == 125
+
+
+def test_detached_lifecycle(daemon) -> None:  # type: ignore[no-untyped-def]
+    script = 'trap "exit 0" TERM; echo started; while true; do sleep 0.1; done'
+
+    def scenario(cli: Cli) -> list[Result]:
+        run = cli("run", "-d", "--name", "life", "-l", "app=web", "busybox", "sh", "-c", script)
+        time.sleep(0.4)
+        out = [
+            run,
+            cli("logs", "life"),
+            cli("exec", "life", "echo", "inside"),
+            cli("exec", "-e", "X=y", "-w", "/etc", "life", "sh", "-c", "echo $X $(pwd); exit 7"),
+            cli("ps", "--format", "{{.Names}}|{{.Image}}|{{.Command}}|{{.Label \"app\"}}|{{.State}}"),
+            cli("ps", "-a", "--filter", "name=life"),
+            cli("inspect", "-f", "{{.Name}} {{.State.Status}} {{.Config.Labels}}", "life"),
+            cli("container", "inspect", "--format", "{{json .Config.Cmd}}", "life"),
+            cli("pause", "life"),
+            cli("inspect", "-f", "{{.State.Status}}", "life"),
+            cli("unpause", "life"),
+            cli("rename", "life", "life2"),
+            cli("stop", "life2"),
+            cli("wait", "life2"),
+            cli("ps", "-a", "--format", "{{.Names}} {{.Status}}"),
+            cli("start", "life2"),
+            cli("kill", "-s", "KILL", "life2"),
+            cli("wait", "life2"),
+            cli("rm", "life2"),
+            cli("ps", "-aq"),
+        ]
+        return out
+
+    got = both(daemon, scenario)
+    assert got[1][1] == "started\n"
+    assert got[3][0] == 7 and got[3][1] == "y /etc\n"
+    assert got[13][1] == "0\n"
+    assert got[17][1] == "137\n"
+
+
+def test_missing_objects(daemon) -> None:  # type: ignore[no-untyped-def]
+    def scenario(cli: Cli) -> list[Result]:
+        return [
+            cli("rm", "nosuch"),
+            cli("stop", "nosuch"),
+            cli("start", "nosuch"),
+            cli("logs", "nosuch"),
+            cli("container", "inspect", "nosuch"),
+            cli("image", "inspect", "nosuch"),
+            cli("exec", "nosuch", "true"),
+            cli("rmi", "nosuch"),
+        ]
+
+    got = both(daemon, scenario)
+    assert all(status == 1 for status, _, _ in got)
+
+
+def test_images_and_history(daemon) -> None:  # type: ignore[no-untyped-def]
+    def scenario(cli: Cli) -> list[Result]:
+        out = [
+            cli("tag", "busybox", "bb:e2e"),
+            cli("images"),
+            cli("images", "-q"),
+            cli("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"),
+            cli("image", "inspect", "-f", "{{.RepoTags}} {{.Os}}", "bb:e2e"),
+            cli("history", "bb:e2e"),
+            cli("rmi", "bb:e2e"),
+        ]
+        return out
+
+    both(daemon, scenario)
+
+
+def test_cp_both_ways(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "file.txt").write_text("payload\n")
+
+    def scenario(cli: Cli) -> list[Result]:
+        out_dir = tmp_path / "out"
+        out_dir.mkdir()
+        cli("run", "-d", "--name", "cpbox", "busybox", "sleep", "60")
+        results = [
+            cli("cp", str(src / "file.txt"), "cpbox:/tmp/in.txt"),
+            cli("cp", str(src), "cpbox:/tmp/"),
+            cli("exec", "cpbox", "sh", "-c", "cat /tmp/in.txt /tmp/src/file.txt"),
+            cli("cp", "cpbox:/etc/passwd", str(out_dir / "passwd")),
+            cli("cp", "cpbox:/tmp/src", str(out_dir)),
+        ]
+        listing = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*"))
+        passwd = (out_dir / "passwd").read_text()
+        results.append(Result(0, "\n".join(listing) + "\n" + passwd, ""))
+        cli("rm", "-f", "cpbox")
+        for p in sorted(out_dir.rglob("*"), reverse=True):
+            p.unlink() if not p.is_dir() else p.rmdir()
+        out_dir.rmdir()
+        return results
+
+    got = both(daemon, scenario)
+    assert got[2][1] == "payload\npayload\n"
+    assert got[5][1].startswith("passwd\nsrc\nsrc/file.txt\nroot:x:0:0:")
+
+
+def test_export_is_a_tar_of_the_rootfs(daemon) -> None:  # type: ignore[no-untyped-def]
+    dockwright(daemon.host, "create", "--name", "exp", "busybox", "true")
+    try:
+        proc_out = _binary_stdout(daemon.host, "export", "exp")
+    finally:
+        dockwright(daemon.host, "rm", "exp")
+    names = tarfile.open(fileobj=io.BytesIO(proc_out)).getnames()
+    assert "bin/busybox" in names and "etc/passwd" in names
+
+
+def _binary_stdout(host: str, *args: str) -> bytes:
+    import subprocess
+
+    from cli_e2e import DOCKWRIGHT
+
+    env = {**os.environ, "DOCKER_HOST": host}
+    return subprocess.run([DOCKWRIGHT, *args], capture_output=True, env=env, timeout=60, check=True).stdout
+
+
+def test_stdin_is_forwarded_and_closed(daemon) -> None:  # type: ignore[no-untyped-def]
+    r = dockwright(daemon.host, "run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo done", stdin="line1\nline2\n")
+    assert (r.status, r.out) == (0, "line1\nline2\ndone\n")
+
+
+def test_interactive_tty_under_a_pty(daemon) -> None:  # type: ignore[no-untyped-def]
+    """`run -it` in a pseudo-terminal: a shell prompt, typed commands, exit code."""
+    from cli_e2e import DOCKWRIGHT
+
+    env = {**os.environ, "DOCKER_HOST": daemon.host}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(DOCKWRIGHT, [DOCKWRIGHT, "run", "-it", "--rm", "busybox", "sh"], env)
+    try:
+        assert b"# " in _read_until(fd, b"# ")
+        os.write(fd, b"echo $((6*7)); tty\r")
+        out = _read_until(fd, b"/dev/pts")
+        assert b"42\r\n" in out and b"/dev/pts/" in out
+        os.write(fd, b"exit 5\r")
+        _read_until(fd, b"\x00", 3)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 5
+
+
+def test_detach_keys_leave_the_container_running(daemon) -> None:  # type: ignore[no-untyped-def]
+    from cli_e2e import DOCKWRIGHT
+
+    env = {**os.environ, "DOCKER_HOST": daemon.host}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(DOCKWRIGHT, [DOCKWRIGHT, "run", "-it", "--name", "detachme", "busybox", "sh"], env)
+    try:
+        _read_until(fd, b"# ")
+        os.write(fd, b"\x10\x11")
+        _read_until(fd, b"\x00", 3)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    try:
+        assert os.waitstatus_to_exitcode(status) == 0
+        state = dockwright(daemon.host, "inspect", "-f", "{{.State.Running}}", "detachme")
+        assert state.out == "true\n"
+    finally:
+        dockwright(daemon.host, "rm", "-f", "detachme")
+
+
+def _read_until(fd: int, token: bytes, timeout: float = 10) -> bytes:
+    buf = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and token not in buf:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        buf += data
+    return buf
+
+
+def test_version_and_info(daemon) -> None:  # type: ignore[no-untyped-def]
+    r = dockwright(daemon.host, "version", "--format", "{{.Server.ApiVersion}}")
+    assert (r.status, r.out) == (0, "1.45\n")
+    r = dockwright(daemon.host, "info", "--format", "{{.OSType}}")
+    assert (r.status, r.out) == (0, "linux\n")
+    theirs = docker(daemon.host, "info", "--format", "{{.Containers}} {{.Images}}")
+    ours = dockwright(daemon.host, "info", "--format", "{{.Containers}} {{.Images}}")
+    assert ours.masked() == theirs.masked()
