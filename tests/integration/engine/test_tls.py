@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from tests.integration.conftest import DOCKER, start_daemon, stop_daemon
 
 pytestmark = pytest.mark.integration
