@@ -39,11 +39,20 @@ def full_image_name(image: str) -> str:
     return image if ":" in last or "@" in image else f"{image}:latest"
 
 
+def normalized_repo(repo: str) -> str:
+    """docker's ParseNormalizedNamed: `busybox` → `docker.io/library/busybox`."""
+    first, sep, _ = repo.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return repo
+    return f"docker.io/{repo}" if sep else f"docker.io/library/{repo}"
+
+
 def _pull(ctx: Context, image: str, quiet: bool) -> None:
     from dockwright.cli.cmd_bootstrap import split_reference
     from dockwright.cli.progress import StreamError, display
 
     repo, tag = split_reference(full_image_name(image))
+    repo = normalized_repo(repo)
     resp = ctx.client.request("POST", "/images/create", {"fromImage": repo, "tag": tag})
     try:
         display(resp.iter_json(), ctx.stderr if not quiet else _Null(), tty=False)  # type: ignore[arg-type]

@@ -85,6 +85,10 @@ class ImageService:
         """The whole OCI image config JSON of an image."""
         return self.store.config(image_id)
 
+    def image_size(self, image_id: str) -> int:
+        """Bytes of the image's layers (0 when the image is gone)."""
+        return self.store.get(image_id).size if self.store.exists(image_id) else 0
+
     def display_name(self, image_id: str) -> str:
         """The image's first tag (familiar form), else its id."""
         tags = self.store.get(image_id).tags if self.store.exists(image_id) else []

@@ -188,3 +188,12 @@ def test_exec_failures_and_detached_exec(daemon):
     assert d("exec", "-d", "ex", "sleep", "5").returncode == 0
     assert len(d("inspect", "-f", "{{json .ExecIDs}}", "ex").stdout.strip().split(",")) == 1
     assert d("rm", "-f", "ex").returncode == 0
+
+
+def test_ps_size_counts_the_writable_layer(daemon):
+    d = daemon.docker
+    d("run", "--name", "sized", "busybox", "dd", "if=/dev/zero", "of=/blob", "bs=1000", "count=5")
+    size = json.loads(d("inspect", "--size", "sized").stdout)[0]
+    assert size["SizeRw"] == 5000 and size["SizeRootFs"] > 1_000_000
+    assert d("ps", "-a", "-s", "--filter", "name=sized", "--format", "{{.Size}}").stdout.startswith("5kB")
+    assert d("rm", "sized").returncode == 0

@@ -57,10 +57,11 @@ def container_routes(svc: ContainerService) -> list[Route]:
         q = req.query
         size = q.bool("size")
         found = svc.list(all=q.bool("all"), limit=q.int("limit", 0) or 0, filters=filters_of(req))
-        return json_response([summary_json(svc.view(c), size) for c in found])
+        return json_response([summary_json(svc.view(c, size), size) for c in found])
 
     async def inspect(req: Request) -> Response:
-        return json_response(inspect_json(svc.inspect(req.params["id"]), req.query.bool("size")))
+        size = req.query.bool("size")
+        return json_response(inspect_json(svc.inspect(req.params["id"], size), size))
 
     async def start(req: Request) -> Response:
         await svc.start(req.params["id"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from dockwright.engine.containers.lifecycle import LifecycleMixin
 from dockwright.engine.containers.plan import all_mounts
@@ -13,11 +15,30 @@ from dockwright.engine.containers.views import ContainerView
 from dockwright.types.container import Container
 
 
+def tree_size(root: Path) -> int:
+    """Bytes in files under `root` (hard links counted once, symlinks not followed)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
 class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
     logs_reader: LogsPort
 
-    def view(self, c: Container) -> ContainerView:
+    def view(self, c: Container, size: bool = False) -> ContainerView:
+        """What inspect and ps show; `size` walks the container's writable layer (slow)."""
         d = self.container_dir(c.id)
+        size_rw = tree_size(self.rootfs.upper_dir(c.id)) if size else 0
+        size_root = size_rw + self.images.image_size(c.image_id) if size else 0
         return ContainerView(
             container=c,
             image_name=c.config.image or self.images.display_name(c.image_id),
@@ -31,10 +52,12 @@ class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
             work_dir=self.rootfs.upper_dir(c.id).parent / "work",
             merged_dir=self.rootfs.upper_dir(c.id).parent / "merged",
             exec_ids=tuple(self.running_exec_ids(c.id)),
+            size_rw=size_rw,
+            size_root_fs=size_root,
         )
 
-    def inspect(self, ref: str) -> ContainerView:
-        return self.view(self.get(ref))
+    def inspect(self, ref: str, size: bool = False) -> ContainerView:
+        return self.view(self.get(ref), size)
 
     def _log_records(
         self, c: Container, follow: bool, tail: int | None, since: float, until: float
