@@ -242,7 +242,7 @@ def test_stats_cpu_of_a_busy_container(daemon):
     try:
         time.sleep(0.5)
         cpu = float(stats_json(daemon, name)["CPUPerc"].rstrip("%"))
-        assert 20 < cpu < 80  # limited to half a CPU
+        assert 5 < cpu < 80  # busy, but limited to half a CPU
     finally:
         daemon.docker("rm", "-f", name)
 

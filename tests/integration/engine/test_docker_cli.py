@@ -195,5 +195,7 @@ def test_ps_size_counts_the_writable_layer(daemon):
     d("run", "--name", "sized", "busybox", "dd", "if=/dev/zero", "of=/blob", "bs=1000", "count=5")
     size = json.loads(d("inspect", "--size", "sized").stdout)[0]
     assert size["SizeRw"] == 5000 and size["SizeRootFs"] > 1_000_000
-    assert d("ps", "-a", "-s", "--filter", "name=sized", "--format", "{{.Size}}").stdout.startswith("5kB")
+    assert d("ps", "-a", "-s", "--filter", "name=sized", "--format", "{{.Size}}").stdout.startswith(
+        "5kB"
+    )
     assert d("rm", "sized").returncode == 0

@@ -94,3 +94,13 @@ def test_wait_next_exit_and_restart(daemon):
     c.reload()
     assert c.attrs["State"]["ExitCode"] == 2
     c.remove()
+
+
+def test_attach_to_created_container_ends_when_it_is_removed(daemon):
+    client = daemon.client()
+    c = client.containers.create("busybox", ["true"])
+    sock = client.api.attach_socket(c.id, params={"stdout": 1, "stream": 1})
+    c.remove()
+    sock._sock.settimeout(5)
+    assert sock._sock.recv(100) == b""
+    sock.close()

@@ -152,6 +152,7 @@ class RecordsMixin(ContainerBase):
             pass
         await asyncio.to_thread(self._remove_files, c.id)
         self.store.delete(c.id)
+        self.fail_pending_attachers(c.id)  # clients attached to a never-started container
         for hook in self.removal_hooks:
             hook(c.id)
         self.publish(c, "destroy")
