@@ -78,7 +78,8 @@ dk() { "$DOCKER" -H "unix://$D2/docker.sock" "$@"; }
 # dockwrightd first: it binds hugetlb to a v1 hierarchy, which the crun floor also needs.
 dw_start() {
     local extra=("$@")
-    "$VENV/bin/dockwrightd" --host "unix://$D/d.sock" --data-root "$D/data" --exec-root "$D/run" \
+    # DWD: the daemon's command (default dockwrightd); a wrapper can be swapped in for profiling.
+    ${DWD:-$VENV/bin/dockwrightd} --host "unix://$D/d.sock" --data-root "$D/data" --exec-root "$D/run" \
         --cgroup-parent "$DW_CGROUP" "${extra[@]}" >>"$D/daemon.log" 2>&1 &
     DW_PID=$!
     wait_for 30 curl -sf --unix-socket "$D/d.sock" http://x/_ping || die "dockwrightd did not start (see $D/daemon.log)"
@@ -137,10 +138,12 @@ stop_pid() {  # stop_pid PID NAME: SIGTERM, wait up to 30 s, then SIGKILL
     wait "$pid" 2>/dev/null || true
 }
 
-remove_all_containers() {  # remove_all_containers dw|dk
+remove_all_containers() {  # remove_all_containers SOCKET: bounded, so a stuck daemon cannot hang us
     local ids
-    ids=$("$1" ps -aq 2>/dev/null) || return 0
-    [ -z "$ids" ] || "$1" rm -f $ids >/dev/null 2>&1 || true
+    ids=$(timeout 20 "$DOCKER" -H "unix://$1" ps -aq 2>/dev/null) || return 0
+    [ -z "$ids" ] && return 0
+    # shellcheck disable=SC2086
+    timeout 60 "$DOCKER" -H "unix://$1" rm -f $ids >/dev/null 2>&1 || log "rm -f on $1 failed or timed out"
 }
 
 # PIDs of processes started (directly or through a daemon) inside our temp dir, e.g. conmon or
@@ -149,7 +152,7 @@ pids_under_root() {
     local p
     for p in /proc/[0-9]*; do
         [ "${p#/proc/}" = "$$" ] && continue
-        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$ROOT/" && echo "${p#/proc/}"
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$ROOT/" && echo "${p#/proc/}"
     done
     return 0
 }
@@ -158,6 +161,18 @@ unmount_under_root() {
     local m
     awk -v r="$ROOT/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "cannot unmount $m"
+    done
+}
+
+# Container processes left in our cgroups (their command lines do not name our paths).
+kill_cgroup_members() {
+    local procs pid
+    for procs in $(find /sys/fs/cgroup/pids/"$DW_CGROUP" /sys/fs/cgroup/pids/"$DK_CGROUP" \
+        /sys/fs/cgroup/pids/"$CR_CGROUP" -name cgroup.procs 2>/dev/null); do
+        while read -r pid; do
+            log "leftover container process $pid"
+            kill -KILL "$pid" 2>/dev/null || true
+        done <"$procs"
     done
 }
 
@@ -193,15 +208,16 @@ bench_cleanup() {
         cp "$D/daemon.log" "$OUT/logs/dockwrightd.log" 2>/dev/null || true
         cp "$D2/dockerd.log" "$OUT/logs/dockerd.log" 2>/dev/null || true
     fi
-    [ -n "$DW_PID" ] && remove_all_containers dw
-    [ -n "$DK_PID" ] && remove_all_containers dk
+    [ -n "$DW_PID" ] && remove_all_containers "$D/d.sock"
+    [ -n "$DK_PID" ] && remove_all_containers "$D2/docker.sock"
     stop_pid "$DW_PID" dockwrightd
     stop_pid "$DK_PID" dockerd
     stop_pid "$CTRD_PID" containerd
     for pid in $(pids_under_root); do
-        log "leftover process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)"
+        log "leftover process $pid: $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-120)"
         kill -KILL "$pid" 2>/dev/null || true
     done
+    kill_cgroup_members
     [ -d "$ROOT/crun-state" ] && "$CRUN" --root "$ROOT/crun-state" delete -f dwbench-floor >/dev/null 2>&1
     [ -d "$ROOT/runc-state" ] && "$RUNC" --root "$ROOT/runc-state" delete -f dwbench-floor >/dev/null 2>&1
     sleep 0.2

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
 
 CHUNK = 256 * 1024
 

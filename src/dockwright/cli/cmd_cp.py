@@ -6,13 +6,16 @@ import os
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Any
 
 from dockwright.cli import cpplan
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.errors import DockwrightError
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
 
 CHUNK = 256 * 1024
 

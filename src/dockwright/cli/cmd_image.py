@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.cli.units import human_duration, human_size
 from dockwright.client.errors import APIError
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 HISTORY_HEADER = {
     "ID": "IMAGE",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.client.errors import APIError
 
-Getter = Callable[[Context, str, Parsed], Any]
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Getter = Callable[[Context, str, Parsed], Any]
 
 
 def _container(ctx: Context, name: str, p: Parsed) -> Any:
@@ -41,6 +42,8 @@ GETTERS: dict[str, Getter] = {
 
 def indented(objs: list[Any]) -> str:
     """docker's IndentedInspector: the array, 4-space indent, HTML characters not escaped."""
+    import json
+
     if not objs:
         return "[]\n"
     return json.dumps(objs, indent=4, ensure_ascii=False) + "\n"
@@ -52,6 +55,8 @@ def show(ctx: Context, objs: list[Any], fmt: str) -> None:
     if not fmt:
         ctx.stdout.write(indented(objs))
     elif fmt == "json":
+        import json
+
         ctx.stdout.write(json.dumps(objs, ensure_ascii=False) + "\n")
     else:
         for obj in objs:

@@ -4,13 +4,15 @@ update, container prune. Per-container errors are collected and printed the way 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.client.errors import APIError
 from dockwright.errors import DockwrightError
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def each(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
+
+TYPE_CHECKING = False  # hot path: typing and collections are imported only for the checker
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def parse_filters(specs: list[str]) -> dict[str, dict[str, bool]]:

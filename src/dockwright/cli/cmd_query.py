@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.cli.tables import TabWriter
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 CHANGE_KINDS = {0: "C", 1: "A", 2: "D"}
 

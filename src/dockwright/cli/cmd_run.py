@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.client.errors import APIError
 from dockwright.errors import DockwrightError
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def run_error(ctx: Context, p: Parsed, message: str, status: int = 125) -> CommandExit:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.cli.units import bytes_size, human_size
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 STATS_HEADER = {
     "Container": "CONTAINER",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import platform
+import os
+import sys
 import time
-from typing import Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
 from dockwright.cli.tables import TabWriter
+
+TYPE_CHECKING = False  # hot path: typing and collections are imported only for the checker
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def client_version(ctx: Context) -> dict[str, Any]:
@@ -22,7 +26,7 @@ def client_version(ctx: Context) -> dict[str, Any]:
         "ApiVersion": api,
         "DefaultAPIVersion": MAX_API_VERSION,
         "GitCommit": "",
-        "GoVersion": f"python{platform.python_version()}",
+        "GoVersion": "python{}.{}.{}".format(*sys.version_info[:3]),
         "Os": "linux",
         "Arch": _arch(),
         "BuildTime": "",
@@ -31,7 +35,7 @@ def client_version(ctx: Context) -> dict[str, Any]:
 
 
 def _arch() -> str:
-    machine = platform.machine()
+    machine = os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # imported on every invocation: keep typing/dataclasses out
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from dockwright.client.api import Client
 
 
@@ -19,17 +20,24 @@ class CommandExit(Exception):
         self.message = message
 
 
-@dataclass
 class Context:
     """Per-invocation state; the client is created on first use (no socket for `--help`)."""
 
-    prog: str = "dockwright"
-    host: str | None = None
-    stdin: IO[bytes] = field(default_factory=lambda: sys.stdin.buffer)
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    debug: bool = False
-    _client: Client | None = None
+    def __init__(
+        self,
+        prog: str = "dockwright",
+        host: str | None = None,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.prog = prog
+        self.host = host
+        self.stdin: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+        self.stdout: IO[str] = stdout if stdout is not None else sys.stdout
+        self.stderr: IO[str] = stderr if stderr is not None else sys.stderr
+        self.debug = False
+        self._client: Client | None = None
 
     @property
     def client(self) -> Client:

@@ -8,11 +8,12 @@ imports nothing heavy, which keeps `dockwright ps` fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # the parser runs on every invocation: no typing/dataclasses imports
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
-Converter = Callable[[str], Any]
+    Converter = Callable[[str], Any]
 
 TRUE = ("1", "t", "T", "TRUE", "true", "True")
 FALSE = ("0", "f", "F", "FALSE", "false", "False")
@@ -27,18 +28,27 @@ class UsageError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
 class Flag:
     """One option. kind: bool | str | int | list | float. `type_name` is shown in help."""
 
-    long: str
-    short: str = ""
-    kind: str = "bool"
-    default: Any = None
-    help: str = ""
-    type_name: str = ""
-    convert: Converter | None = None
-    hidden: bool = False
+    __slots__ = ("long", "short", "kind", "default", "help", "type_name", "convert", "hidden")
+
+    def __init__(
+        self,
+        long: str,
+        short: str = "",
+        kind: str = "bool",
+        default: Any = None,
+        help: str = "",
+        type_name: str = "",
+        convert: Converter | None = None,
+        hidden: bool = False,
+    ) -> None:
+        self.long, self.short, self.kind, self.default = long, short, kind, default
+        self.help, self.type_name, self.convert, self.hidden = help, type_name, convert, hidden
+
+    def __repr__(self) -> str:
+        return f"Flag({self.long!r})"
 
     @property
     def dest(self) -> str:
@@ -56,20 +66,48 @@ class Flag:
         return self.default
 
 
-@dataclass(frozen=True)
 class Command:
     """A command's grammar and help; `handler` is "module:function", imported lazily."""
 
-    name: str
-    usage: str
-    summary: str
-    flags: tuple[Flag, ...] = ()
-    handler: str = ""
-    interspersed: bool = True
-    min_args: int = 0
-    max_args: int | None = None
-    aliases: tuple[str, ...] = ()
-    arg_error: str = ""
+    __slots__ = (
+        "name",
+        "usage",
+        "summary",
+        "_flags",
+        "handler",
+        "interspersed",
+        "min_args",
+        "max_args",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        flags: tuple[Flag, ...] | str = (),
+        handler: str = "",
+        interspersed: bool = True,
+        min_args: int = 0,
+        max_args: int | None = None,
+    ) -> None:
+        self.name, self.usage, self.summary, self._flags = name, usage, summary, flags
+        self.handler, self.interspersed = handler, interspersed
+        self.min_args, self.max_args = min_args, max_args
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """The flags; a "module:NAME" reference (run's ~100 flags) is imported on first use."""
+        if isinstance(self._flags, str):
+            import sys
+
+            module, _, name = self._flags.partition(":")
+            __import__(module)
+            self._flags = tuple(getattr(sys.modules[module], name))
+        return self._flags
+
+    def __repr__(self) -> str:
+        return f"Command({self.name!r})"
 
     def find_long(self, name: str) -> Flag | None:
         return next((f for f in self.flags if f.long == name), None)
@@ -78,14 +116,14 @@ class Command:
         return next((f for f in self.flags if f.short == name), None)
 
 
-@dataclass
 class Parsed:
     """Parsed options (by dest) and positionals; `given` lists the dests set explicitly."""
 
-    opts: dict[str, Any]
-    args: list[str]
-    given: set[str] = field(default_factory=set)
-    help: bool = False
+    def __init__(self, opts: dict[str, Any], args: list[str]) -> None:
+        self.opts = opts
+        self.args = args
+        self.given: set[str] = set()
+        self.help = False
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -7,13 +7,15 @@ else → the template per item, one line each. `\\t` and `\\n` typed literally b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from dockwright.cli.context import CommandExit
 from dockwright.cli.tables import tabwrite
 from dockwright.cli.template import Template
 from dockwright.cli.template_parse import TemplateError
+
+TYPE_CHECKING = False  # hot path: typing and collections are imported only for the checker
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 TABLE = "table"
 

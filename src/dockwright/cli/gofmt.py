@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import Any
+TYPE_CHECKING = False  # go_quote is on the `ps` hot path: no typing/json imports at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 _FLAGS = "+-# 0"
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
 
 
 def go_quote(s: str) -> str:
-    """`strconv.Quote`: a double-quoted Go string literal."""
-    return json.dumps(s, ensure_ascii=False)
+    """`strconv.Quote`: a double-quoted Go string literal (printable runes kept as they are)."""
+    out = []
+    for ch in s:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _spec(fmt: str, i: int) -> tuple[str, str, str, str, int]:

@@ -7,8 +7,6 @@ imported when it runs, so `dockwright ps` loads little more than a socket and js
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from importlib import import_module
 
 from dockwright.cli import spec
 from dockwright.cli.context import CommandExit, Context
@@ -22,7 +20,11 @@ from dockwright.cli.flags import (
     usage_line,
 )
 
-Handler = Callable[[Context, Parsed], int]
+TYPE_CHECKING = False  # every invocation imports this module: keep typing out of it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    Handler = Callable[[Context, Parsed], int]
 
 
 def _usage_error(ctx: Context, exc: UsageError, full: str) -> int:
@@ -72,7 +74,8 @@ def _unknown(ctx: Context, words: list[str]) -> int:
 
 def load_handler(cmd: Command) -> Handler:
     module, _, func = cmd.handler.partition(":")
-    handler: Handler = getattr(import_module(module), func)
+    __import__(module)
+    handler: Handler = getattr(sys.modules[module], func)
     return handler
 
 

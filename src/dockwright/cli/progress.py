@@ -6,8 +6,10 @@ message is printed on its own line. An `error` message ends the stream with `Str
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import IO, Any
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import IO, Any
 
 
 class StreamError(Exception):

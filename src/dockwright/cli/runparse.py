@@ -7,11 +7,14 @@ Each returns the Engine API's JSON shape: `--mount` → a Mount object, `-p` →
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from dockwright.cli.units import ram_in_bytes
 from dockwright.errors import InvalidParameter
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 _TRUE = ("", "1", "true", "True", "TRUE", "t", "T")
 _FALSE = ("0", "false", "False", "FALSE", "f", "F")

@@ -8,7 +8,6 @@ Handlers are "module:function" strings, imported only when the command runs.
 from __future__ import annotations
 
 from dockwright.cli.flags import Command, Flag
-from dockwright.cli.spec_run import CREATE_FLAGS, RUN_FLAGS
 
 S, N, L, B = "str", "int", "list", "bool"
 FORMAT = Flag("format", "", S, "", "Format output using a custom template", "string")
@@ -29,22 +28,27 @@ def _c(name: str, usage: str, summary: str, handler: str, *flags: Flag, **kw: ob
     return Command(name, usage, summary, flags, M + handler, **kw)  # type: ignore[arg-type]
 
 
+def _lazy(name: str, usage: str, summary: str, handler: str, flags: str, **kw: object) -> Command:
+    """A command whose (many) flags live in spec_run and load only when it runs."""
+    return Command(name, usage, summary, M + flags, M + handler, **kw)  # type: ignore[arg-type]
+
+
 _CONTAINER = [
-    _c(
+    _lazy(
         "run",
         "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
         "Create and run a new container from an image",
         "cmd_run:run",
-        *RUN_FLAGS,
+        "spec_run:RUN_FLAGS",
         interspersed=False,
         min_args=1,
     ),
-    _c(
+    _lazy(
         "create",
         "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
         "Create a new container",
         "cmd_run:create",
-        *CREATE_FLAGS,
+        "spec_run:CREATE_FLAGS",
         interspersed=False,
         min_args=1,
     ),
@@ -231,32 +235,12 @@ _CONTAINER = [
         "cmd_lifecycle:unpause",
         min_args=1,
     ),
-    _c(
+    _lazy(
         "update",
         "update [OPTIONS] CONTAINER [CONTAINER...]",
         "Update configuration of one or more containers",
         "cmd_lifecycle:update",
-        *[
-            f
-            for f in CREATE_FLAGS
-            if f.long
-            in (
-                "blkio-weight",
-                "cpu-period",
-                "cpu-quota",
-                "cpu-rt-period",
-                "cpu-rt-runtime",
-                "cpu-shares",
-                "cpus",
-                "cpuset-cpus",
-                "cpuset-mems",
-                "memory",
-                "memory-reservation",
-                "memory-swap",
-                "pids-limit",
-                "restart",
-            )
-        ],
+        "spec_run:UPDATE_FLAGS",
         min_args=1,
     ),
     _c(

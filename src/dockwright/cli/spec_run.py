@@ -143,3 +143,21 @@ RUN_ONLY_FLAGS: tuple[Flag, ...] = (
 )
 
 RUN_FLAGS: tuple[Flag, ...] = tuple(sorted(CREATE_FLAGS + RUN_ONLY_FLAGS, key=lambda f: f.long))
+
+_UPDATABLE = (
+    "blkio-weight",
+    "cpu-period",
+    "cpu-quota",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpu-shares",
+    "cpus",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "pids-limit",
+    "restart",
+)
+UPDATE_FLAGS: tuple[Flag, ...] = tuple(f for f in CREATE_FLAGS if f.long in _UPDATABLE)

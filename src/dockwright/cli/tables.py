@@ -7,12 +7,10 @@ cell plus padding (at least minwidth). Same algorithm as Go's, so tables line up
 
 from __future__ import annotations
 
-import unicodedata
-
 
 def text_width(s: str) -> int:
-    """Display width in runes, like Go's tabwriter (which counts UTF-8 runes)."""
-    return sum(0 if unicodedata.combining(c) else 1 for c in s)
+    """Cell width as Go's tabwriter measures it: the number of runes (code points)."""
+    return len(s)
 
 
 class TabWriter:

@@ -7,10 +7,6 @@ ge, print, printf, println) and docker's (json, join, split, lower, upper, title
 
 from __future__ import annotations
 
-import json as _json
-from collections.abc import Callable, Mapping
-from typing import Any
-
 from dockwright.cli.template_parse import (
     Action,
     Branch,
@@ -25,6 +21,11 @@ from dockwright.cli.template_parse import (
     Variable,
     parse,
 )
+
+TYPE_CHECKING = False  # executed for every `--format`: no typing/json imports at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 
 class _Missing:
@@ -52,7 +53,7 @@ def go_str(value: Any) -> str:
         return _go_float(value)
     if isinstance(value, list | tuple):
         return "[" + " ".join(go_str(v) for v in value) + "]"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         items = sorted(value.items(), key=lambda kv: str(kv[0]))
         return "map[" + " ".join(f"{go_str(k)}:{go_str(v)}" for k, v in items) + "]"
     return str(value)
@@ -71,9 +72,11 @@ def _go_float(value: float) -> str:
 
 def to_json(value: Any) -> str:
     """docker's `json` function: Go's json.Marshal (HTML characters escaped)."""
+    import json
+
     if value is MISSING:
         value = None
-    text = _json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -99,7 +102,7 @@ def _index(item: Any, *keys: Any) -> Any:
     for key in keys:
         if item is None or item is MISSING:
             raise TemplateError("error calling index: index of untyped nil")
-        if isinstance(item, Mapping):
+        if isinstance(item, dict):
             item = item.get(key, MISSING)
         else:
             try:
@@ -195,7 +198,7 @@ def field_of(item: Any, name: str, args: list[Any] | None = None) -> Any:
     """`.Name` on a mapping (missing → MISSING) or an object (attribute or method)."""
     if item is None or item is MISSING:
         raise TemplateError(f"template: :1: nil pointer evaluating interface {{}}.{name}")
-    if isinstance(item, Mapping):
+    if isinstance(item, dict):
         return item.get(name, MISSING)
     attr = getattr(item, name, MISSING)
     if attr is MISSING or name.startswith("_"):
@@ -268,7 +271,7 @@ class Template:
         value = self._pipe(Pipeline(node.pipe.commands), dot, scope)
         if value is None or value is MISSING:
             value = []
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             items = [(k, value[k]) for k in sorted(value)]
         elif isinstance(value, int) and not isinstance(value, bool):
             items = list(enumerate(range(value)))

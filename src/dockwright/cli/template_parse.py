@@ -7,8 +7,9 @@ string/raw/number/bool/nil literals, function calls, pipes `|` and parentheses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # parsed on every `--format`: no typing/dataclasses imports at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TemplateError(Exception):
@@ -18,61 +19,105 @@ class TemplateError(Exception):
 # -- tree ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Field:
-    names: list[str]  # .A.B → ["A", "B"]; "." → []
+class Node:
+    """Base of the parse tree; nodes compare by their fields (handy in tests)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__
+        )
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass
-class Variable:
-    name: str  # "$" or "$x"
-    names: list[str] = field(default_factory=list)
+class Field(Node):
+    """`.A.B` → names ["A", "B"]; `.` → []."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
 
 
-@dataclass
-class Literal:
-    value: Any
+class Variable(Node):
+    """`$` or `$x`, optionally followed by fields."""
+
+    __slots__ = ("name", "names")
+
+    def __init__(self, name: str, names: list[str] | None = None) -> None:
+        self.name = name
+        self.names = names or []
 
 
-@dataclass
-class Ident:
-    name: str
+class Literal(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclass
-class Chain:
-    node: Any  # a parenthesized pipeline followed by .Field accesses
-    names: list[str]
+class Ident(Node):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass
-class Command:
-    args: list[Any]
+class Chain(Node):
+    """A parenthesized pipeline followed by `.Field` accesses."""
+
+    __slots__ = ("node", "names")
+
+    def __init__(self, node: Any, names: list[str]) -> None:
+        self.node = node
+        self.names = names
 
 
-@dataclass
-class Pipeline:
-    commands: list[Command]
-    decl: list[str] = field(default_factory=list)
-    assign: bool = False  # `=` (re-assign) instead of `:=`
+class Command(Node):
+    __slots__ = ("args",)
+
+    def __init__(self, args: list[Any]) -> None:
+        self.args = args
 
 
-@dataclass
-class Text:
-    text: str
+class Pipeline(Node):
+    """Commands joined by `|`; `decl` names variables set by `:=` (or `=` when `assign`)."""
+
+    __slots__ = ("commands", "decl", "assign")
+
+    def __init__(
+        self, commands: list[Command], decl: list[str] | None = None, assign: bool = False
+    ):
+        self.commands = commands
+        self.decl = decl or []
+        self.assign = assign
 
 
-@dataclass
-class Action:
-    pipe: Pipeline
+class Text(Node):
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
-@dataclass
-class Branch:
-    kind: str  # "if" | "range" | "with"
-    pipe: Pipeline
-    body: list[Any]
-    orelse: list[Any]
+class Action(Node):
+    __slots__ = ("pipe",)
+
+    def __init__(self, pipe: Pipeline) -> None:
+        self.pipe = pipe
+
+
+class Branch(Node):
+    """`if`, `range` or `with`, with its body and else part."""
+
+    __slots__ = ("kind", "pipe", "body", "orelse")
+
+    def __init__(self, kind: str, pipe: Pipeline, body: list[Any], orelse: list[Any]) -> None:
+        self.kind, self.pipe, self.body, self.orelse = kind, pipe, body, orelse
 
 
 # -- lexing ----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ the API's list JSON. Pure; `now` is passed in so tests are stable.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from dockwright.cli.gofmt import go_quote
 from dockwright.cli.units import human_duration, human_size
@@ -29,6 +28,10 @@ PS_HEADER = {
 PS_TABLE = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 )
+
+TYPE_CHECKING = False  # hot path (`ps`): no typing import at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 IMAGES_HEADER = {
     "ID": "IMAGE ID",

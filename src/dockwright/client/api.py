@@ -6,23 +6,26 @@ a hijacked connection (`Client.hijack`) is handed over to the caller and never r
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from dockwright.client import http
 from dockwright.client.errors import APIError, DaemonUnreachable, error_message
+from dockwright.client.fastjson import loads
 from dockwright.client.hosts import Endpoint, connect, default_host, parse_host
+
+TYPE_CHECKING = False  # on the CLI's hot path: json/socket/typing are imported only when needed
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import Any
+
+    Params = Mapping[str, Any] | None
+    Body = bytes | Iterable[bytes] | None
 
 MAX_API_VERSION = "1.45"
 MIN_API_VERSION = "1.24"
 USER_AGENT = "dockwright-cli/0.1.0"
 _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-Params = Mapping[str, Any] | None
-Body = bytes | Iterable[bytes] | None
 
 
 def quote(value: str, safe: bytes = b"") -> str:
@@ -43,9 +46,15 @@ def encode_query(params: Params) -> str:
             if isinstance(item, bool):
                 item = "1" if item else "0"
             elif isinstance(item, dict):
-                item = json.dumps(item, separators=(",", ":"))
+                item = _compact_json(item)
             parts.append(f"{quote(key)}={quote(str(item))}")
     return "?" + "&".join(parts) if parts else ""
+
+
+def _compact_json(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, separators=(",", ":"))
 
 
 def version_tuple(v: str) -> tuple[int, ...]:
@@ -84,7 +93,7 @@ class Response:
 
     def json(self) -> Any:
         data = self.read()
-        return json.loads(data) if data.strip() else None
+        return loads(data) if data.strip() else None
 
     def iter_lines(self) -> Iterator[bytes]:
         """Newline-delimited records (JSON progress, events, stats streams)."""
@@ -98,7 +107,7 @@ class Response:
 
     def iter_json(self) -> Iterator[Any]:
         for line in self.iter_lines():
-            yield json.loads(line)
+            yield loads(line)
 
     def _finish(self) -> None:
         if not self._done:
@@ -133,7 +142,7 @@ class Hijacked:
 
     def close_write(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.shutdown(1)  # SHUT_WR
         except OSError:
             pass
 
@@ -243,6 +252,8 @@ class Client:
         """POST with an optional JSON body; returns the decoded JSON answer (or None)."""
         if json_body is None:
             return self.request("POST", path, params).json()
+        import json
+
         data = json.dumps(json_body).encode()
         headers = {"Content-Type": "application/json"}
         return self.request("POST", path, params, data, headers).json()
@@ -257,6 +268,8 @@ class Client:
         headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
         body: bytes | None = None
         if json_body is not None:
+            import json
+
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
         resp = self.send("POST", path, params, body, headers)

@@ -37,11 +37,11 @@ class DaemonUnreachable(DockwrightError):
 
 def error_message(body: bytes, status: int, reason: str) -> str:
     """The daemon's `{"message": ...}` text, or the raw body, or the status line."""
-    import json
+    from dockwright.client.fastjson import loads
 
     text = body.decode("utf-8", "replace").strip()
     try:
-        obj = json.loads(text)
+        obj = loads(text)
     except ValueError:
         return text or f"{status} {reason}".strip()
     if isinstance(obj, dict) and isinstance(obj.get("message"), str):

@@ -7,7 +7,10 @@ big-endian uint32 length, then that many bytes. With a TTY the stream is raw (no
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+
+TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 STDIN, STDOUT, STDERR, SYSTEMERR = 0, 1, 2, 3
 _HEADER = struct.Struct(">BxxxL")

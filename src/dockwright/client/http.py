@@ -8,9 +8,10 @@ Content-Length, chunked or read-to-close bodies, and keep-alive.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+TYPE_CHECKING = False  # on the CLI's hot path: no typing/dataclasses/socket imports at run time
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Iterable, Iterator
 
 MAX_HEADER = 64 * 1024
 READ_SIZE = 64 * 1024
@@ -65,13 +66,13 @@ class BufferedSocket:
         return data
 
 
-@dataclass
 class Head:
     """Status line and headers of a response (header names lower-cased)."""
 
-    status: int
-    reason: str
-    headers: dict[str, str] = field(default_factory=dict)
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers if headers is not None else {}
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

@@ -26,7 +26,10 @@ _MASKS = [
         ),
         "<DURATION>",
     ),
-    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d)?( [A-Z]+)?Z?"), "<TIME>"),
+    (
+        re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d)?( [A-Z]+)?Z?"),
+        "<TIME>",
+    ),
     (re.compile(r"\bdockwright\b|\bdocker\b"), "<PROG>"),
     (re.compile(r" {2,}"), "  "),
 ]
@@ -48,7 +51,9 @@ class Result:
         return self.status, mask(self.out), mask(self.err)
 
 
-def run(binary: str, host: str, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+def run(
+    binary: str, host: str, *args: str, stdin: str | None = None, timeout: float = 60
+) -> Result:
     env = {**os.environ, "DOCKER_HOST": host}
     env.pop("DOCKWRIGHT_HOST", None)
     proc = subprocess.run(

@@ -29,8 +29,8 @@ def both(daemon, scenario: Callable[[Cli], list[Result]]) -> list[tuple[int, str
     theirs = scenario(lambda *a, **kw: docker(daemon.host, *a, **kw))
     got = [r.masked() for r in ours]
     want = [r.masked() for r in theirs]
-    if os.environ.get('SHOW'):
-        print(*got, sep='\n')
+    if os.environ.get("SHOW"):
+        print(*got, sep="\n")
     assert got == want
     return got
 
@@ -40,7 +40,20 @@ def test_run_output_and_exit_codes(daemon) -> None:  # type: ignore[no-untyped-d
         return [
             cli("run", "--rm", "busybox", "echo", "hi"),
             cli("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"),
-            cli("run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "nobody", "busybox", "sh", "-c", "echo $A $(pwd) $(id -u)"),
+            cli(
+                "run",
+                "--rm",
+                "-e",
+                "A=1",
+                "-w",
+                "/tmp",
+                "-u",
+                "nobody",
+                "busybox",
+                "sh",
+                "-c",
+                "echo $A $(pwd) $(id -u)",
+            ),
             cli("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint"),
         ]
 
@@ -77,7 +90,7 @@ def test_detached_lifecycle(daemon) -> None:  # type: ignore[no-untyped-def]
             cli("logs", "life"),
             cli("exec", "life", "echo", "inside"),
             cli("exec", "-e", "X=y", "-w", "/etc", "life", "sh", "-c", "echo $X $(pwd); exit 7"),
-            cli("ps", "--format", "{{.Names}}|{{.Image}}|{{.Command}}|{{.Label \"app\"}}|{{.State}}"),
+            cli("ps", "--format", '{{.Names}}|{{.Image}}|{{.Command}}|{{.Label "app"}}|{{.State}}'),
             cli("ps", "-a", "--filter", "name=life"),
             cli("inspect", "-f", "{{.Name}} {{.State.Status}} {{.Config.Labels}}", "life"),
             cli("container", "inspect", "--format", "{{json .Config.Cmd}}", "life"),
@@ -172,7 +185,8 @@ def test_export_is_a_tar_of_the_rootfs(daemon) -> None:  # type: ignore[no-untyp
         proc_out = _binary_stdout(daemon.host, "export", "exp")
     finally:
         dockwright(daemon.host, "rm", "exp")
-    names = tarfile.open(fileobj=io.BytesIO(proc_out)).getnames()
+    with tarfile.open(fileobj=io.BytesIO(proc_out)) as tar:
+        names = tar.getnames()
     assert "bin/busybox" in names and "etc/passwd" in names
 
 
@@ -182,11 +196,23 @@ def _binary_stdout(host: str, *args: str) -> bytes:
     from cli_e2e import DOCKWRIGHT
 
     env = {**os.environ, "DOCKER_HOST": host}
-    return subprocess.run([DOCKWRIGHT, *args], capture_output=True, env=env, timeout=60, check=True).stdout
+    return subprocess.run(
+        [DOCKWRIGHT, *args], capture_output=True, env=env, timeout=60, check=True
+    ).stdout
 
 
 def test_stdin_is_forwarded_and_closed(daemon) -> None:  # type: ignore[no-untyped-def]
-    r = dockwright(daemon.host, "run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo done", stdin="line1\nline2\n")
+    r = dockwright(
+        daemon.host,
+        "run",
+        "-i",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "cat; echo done",
+        stdin="line1\nline2\n",
+    )
     assert (r.status, r.out) == (0, "line1\nline2\ndone\n")
 
 
@@ -217,7 +243,9 @@ def test_detach_keys_leave_the_container_running(daemon) -> None:  # type: ignor
     env = {**os.environ, "DOCKER_HOST": daemon.host}
     pid, fd = pty.fork()
     if pid == 0:
-        os.execve(DOCKWRIGHT, [DOCKWRIGHT, "run", "-it", "--name", "detachme", "busybox", "sh"], env)
+        os.execve(
+            DOCKWRIGHT, [DOCKWRIGHT, "run", "-it", "--name", "detachme", "busybox", "sh"], env
+        )
     try:
         _read_until(fd, b"# ")
         os.write(fd, b"\x10\x11")

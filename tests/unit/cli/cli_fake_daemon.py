@@ -166,7 +166,9 @@ class FakeDaemon:
 
 
 @contextmanager
-def fake_daemon(tmp_path: Path, handler: Handler, api_version: str = "1.45") -> Iterator[FakeDaemon]:
+def fake_daemon(
+    tmp_path: Path, handler: Handler, api_version: str = "1.45"
+) -> Iterator[FakeDaemon]:
     """Serve `handler` on `tmp_path/d.sock` for the duration of the block."""
     daemon = FakeDaemon(tmp_path / "d.sock", handler, api_version)
     thread = threading.Thread(target=daemon.serve, daemon=True)

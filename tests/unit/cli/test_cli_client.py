@@ -24,7 +24,9 @@ def test_negotiation_rules() -> None:
 
 
 def test_query_encoding() -> None:
-    q = encode_query({"all": True, "limit": None, "filters": {"name": {"web": True}}, "x": [1, 2], "s": "a b/é"})
+    q = encode_query(
+        {"all": True, "limit": None, "filters": {"name": {"web": True}}, "x": [1, 2], "s": "a b/é"}
+    )
     assert q == "?all=1&filters=%7B%22name%22%3A%7B%22web%22%3Atrue%7D%7D&x=1&x=2&s=a%20b%2F%C3%A9"
 
 
@@ -62,9 +64,11 @@ def test_older_daemon_version_is_used(tmp_path: Path) -> None:
 
 
 def test_error_message_from_daemon(tmp_path: Path) -> None:
-    with fake_daemon(tmp_path, lambda req: error(404, "No such container: web")) as d:
-        with pytest.raises(APIError) as info:
-            Client(d.url).get("/containers/web/json")
+    with (
+        fake_daemon(tmp_path, lambda req: error(404, "No such container: web")) as d,
+        pytest.raises(APIError) as info,
+    ):
+        Client(d.url).get("/containers/web/json")
     assert info.value.status == 404
     assert str(info.value) == "Error response from daemon: No such container: web"
 

@@ -63,7 +63,9 @@ def run_main(d: FakeDaemon, *argv: str) -> int:
     return main(["-H", d.url, *argv])
 
 
-def test_run_streams_output_and_exits_with_the_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_streams_output_and_exits_with_the_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     engine = FakeEngine(exit_code=3)
     with fake_daemon(tmp_path, engine) as d:
         status = run_main(d, "run", "--name", "web", "busybox", "sh", "-c", "x")
@@ -72,8 +74,12 @@ def test_run_streams_output_and_exits_with_the_code(tmp_path: Path, capsys: pyte
     assert (out, err) == ("hello out\n", "hello err\n")
     order = [entry for entry in engine.log if not entry.startswith("GET /_ping")]
     assert order[0] == "POST /containers/create"
-    assert order.index(f"POST /containers/{CID}/attach") < order.index(f"POST /containers/{CID}/start")
-    assert order.index(f"POST /containers/{CID}/wait") < order.index(f"POST /containers/{CID}/start")
+    assert order.index(f"POST /containers/{CID}/attach") < order.index(
+        f"POST /containers/{CID}/start"
+    )
+    assert order.index(f"POST /containers/{CID}/wait") < order.index(
+        f"POST /containers/{CID}/start"
+    )
     assert engine.create_body["Cmd"] == ["sh", "-c", "x"]
 
 
@@ -102,7 +108,9 @@ def test_run_detached_prints_the_id(tmp_path: Path, capsys: pytest.CaptureFixtur
         ("cgroup setup failed", 125),
     ],
 )
-def test_run_start_failure_status(tmp_path: Path, capsys: pytest.CaptureFixture[str], message: str, status: int) -> None:
+def test_run_start_failure_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], message: str, status: int
+) -> None:
     with fake_daemon(tmp_path, FakeEngine(start_error=message)) as d:
         assert run_main(d, "run", "busybox", "nope") == status
     err = capsys.readouterr().err
@@ -142,7 +150,7 @@ def test_ps_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out == (
         "CONTAINER ID   IMAGE     COMMAND       CREATED       STATUS       PORTS     NAMES\n"
-        "4d0b3c1a2e3f   busybox   \"sleep 300\"   3 hours ago   Up 3 hours             web\n"
+        '4d0b3c1a2e3f   busybox   "sleep 300"   3 hours ago   Up 3 hours             web\n'
         "4d0b3c1a2e3f\n"
         "web: Up 3 hours\n"
     )
@@ -176,10 +184,13 @@ def test_inspect_format_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture
         return error(404, "No such container: nope")
 
     with fake_daemon(tmp_path, handler) as d:
-        assert run_main(d, "container", "inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "web") == 0
+        assert (
+            run_main(d, "container", "inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "web")
+            == 0
+        )
         assert run_main(d, "container", "inspect", "web", "nope") == 1
     out, err = capsys.readouterr()
-    assert out.startswith("running 7\n[\n    {\n        \"Id\": ")
+    assert out.startswith('running 7\n[\n    {\n        "Id": ')
     assert err == "Error response from daemon: No such container: nope\n"
 
 

@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from dockwright.cli.cpplan import CopyPlan, PathInfo, decode_stat, plan_copy, rebase, split_cp_arg, stat_is_dir
+from dockwright.cli.cpplan import (
+    CopyPlan,
+    PathInfo,
+    decode_stat,
+    plan_copy,
+    rebase,
+    split_cp_arg,
+    stat_is_dir,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -20,7 +28,9 @@ def test_split_cp_arg() -> None:
 
 
 def test_into_existing_directory() -> None:
-    assert plan_copy(PathInfo("/etc/hosts", True), PathInfo("/tmp/out", True, True)) == CopyPlan("/tmp/out")
+    assert plan_copy(PathInfo("/etc/hosts", True), PathInfo("/tmp/out", True, True)) == CopyPlan(
+        "/tmp/out"
+    )
 
 
 def test_file_to_new_name() -> None:
@@ -47,6 +57,8 @@ def test_errors() -> None:
 
 
 def test_stat_header() -> None:
-    header = base64.b64encode(json.dumps({"name": "etc", "mode": (1 << 31) | 0o755}).encode()).decode()
+    header = base64.b64encode(
+        json.dumps({"name": "etc", "mode": (1 << 31) | 0o755}).encode()
+    ).decode()
     assert stat_is_dir(decode_stat(header))
     assert decode_stat("!!") is None

@@ -61,7 +61,10 @@ def test_given_tracks_explicit_flags() -> None:
         (["-z"], "unknown shorthand flag: 'z' in -z"),
         (["--name"], "flag needs an argument: --name"),
         (["-e"], "flag needs an argument: 'e' in -e"),
-        (["-m", "12qq", "img"], "invalid argument \"12qq\" for \"-m, --memory\" flag: invalid suffix: 'qq'"),
+        (
+            ["-m", "12qq", "img"],
+            'invalid argument "12qq" for "-m, --memory" flag: invalid suffix: \'qq\'',
+        ),
     ],
 )
 def test_errors_are_dockers(argv: list[str], message: str) -> None:
@@ -72,7 +75,9 @@ def test_errors_are_dockers(argv: list[str], message: str) -> None:
 
 
 def test_int_flag_error() -> None:
-    with pytest.raises(UsageError, match=r'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt'):
+    with pytest.raises(
+        UsageError, match=r'invalid argument "abc" for "-n, --last" flag: strconv.ParseInt'
+    ):
         parse(spec.COMMANDS["container ls"], ["-n", "abc"])
 
 

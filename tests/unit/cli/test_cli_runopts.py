@@ -40,7 +40,11 @@ def test_no_command_means_image_default() -> None:
 
 def test_detached_attaches_nothing() -> None:
     body = build("-d", "-i", "busybox", detach=True).body
-    assert (body["AttachStdin"], body["AttachStdout"], body["AttachStderr"]) == (False, False, False)
+    assert (body["AttachStdin"], body["AttachStdout"], body["AttachStderr"]) == (
+        False,
+        False,
+        False,
+    )
     assert body["OpenStdin"] is True
 
 
@@ -55,24 +59,74 @@ def test_attach_flag_limits_streams() -> None:
 
 
 def test_env_from_file_then_flags() -> None:
-    body = build("--env-file", "/env.list", "-e", "B=2", "-e", "USER", "-e", "UNSET", "busybox").body
+    body = build(
+        "--env-file", "/env.list", "-e", "B=2", "-e", "USER", "-e", "UNSET", "busybox"
+    ).body
     assert body["Env"] == ["A=from-file", "HOMEVAR=h", "SPACE= x ", "B=2", "USER=me"]
 
 
 def test_host_config_fields() -> None:
     body = build(
-        "--rm", "--name", "web", "-v", "/src:/dst:ro", "-v", "/anon", "--mount", "type=tmpfs,target=/t,tmpfs-size=1m",
-        "--tmpfs", "/run:size=64k", "-m", "64m", "--cpus", "0.5", "--pids-limit", "20", "--init", "--privileged",
-        "--cap-add", "NET_ADMIN", "--cap-drop", "ALL", "--read-only", "--network", "none", "--restart", "on-failure:3",
-        "--runtime", "runc", "--add-host", "h:1.2.3.4", "--dns", "9.9.9.9", "-p", "8080:80", "-w", "/tmp", "-u", "nobody",
-        "--entrypoint", "sh", "-l", "a=b", "--stop-signal", "SIGINT", "--stop-timeout", "3", "-h", "box",
-        "busybox", rm=True,
+        "--rm",
+        "--name",
+        "web",
+        "-v",
+        "/src:/dst:ro",
+        "-v",
+        "/anon",
+        "--mount",
+        "type=tmpfs,target=/t,tmpfs-size=1m",
+        "--tmpfs",
+        "/run:size=64k",
+        "-m",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "20",
+        "--init",
+        "--privileged",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "ALL",
+        "--read-only",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure:3",
+        "--runtime",
+        "runc",
+        "--add-host",
+        "h:1.2.3.4",
+        "--dns",
+        "9.9.9.9",
+        "-p",
+        "8080:80",
+        "-w",
+        "/tmp",
+        "-u",
+        "nobody",
+        "--entrypoint",
+        "sh",
+        "-l",
+        "a=b",
+        "--stop-signal",
+        "SIGINT",
+        "--stop-timeout",
+        "3",
+        "-h",
+        "box",
+        "busybox",
+        rm=True,
     ).body
     host = body["HostConfig"]
     assert host["AutoRemove"] is True
     assert host["Binds"] == ["/src:/dst:ro"]
     assert body["Volumes"] == {"/anon": {}}
-    assert host["Mounts"] == [{"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1 << 20}}]
+    assert host["Mounts"] == [
+        {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1 << 20}}
+    ]
     assert host["Tmpfs"] == {"/run": "size=64k"}
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (64 << 20, 500_000_000, 20)
     assert host["Init"] is True and host["Privileged"] is True and host["ReadonlyRootfs"] is True
@@ -94,7 +148,9 @@ def test_empty_entrypoint_resets() -> None:
 
 
 def test_healthcheck() -> None:
-    body = build("--health-cmd", "true", "--health-interval", "2s", "--health-retries", "3", "busybox").body
+    body = build(
+        "--health-cmd", "true", "--health-interval", "2s", "--health-retries", "3", "busybox"
+    ).body
     hc = body["Healthcheck"]
     assert hc["Test"] == ["CMD-SHELL", "true"]
     assert hc["Interval"] == 2 * 10**9 and hc["Retries"] == 3
@@ -110,7 +166,13 @@ def test_relative_bind_source_is_made_absolute() -> None:
     [
         ("80", {"80/tcp": [{"HostIp": "", "HostPort": ""}]}),
         ("127.0.0.1:8080:80/udp", {"80/udp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}),
-        ("8000-8001:80-81", {"80/tcp": [{"HostIp": "", "HostPort": "8000"}], "81/tcp": [{"HostIp": "", "HostPort": "8001"}]}),
+        (
+            "8000-8001:80-81",
+            {
+                "80/tcp": [{"HostIp": "", "HostPort": "8000"}],
+                "81/tcp": [{"HostIp": "", "HostPort": "8001"}],
+            },
+        ),
     ],
 )
 def test_publish(spec_: str, out: dict[str, object]) -> None:

@@ -10,7 +10,10 @@ from dockwright.cli.tables import TabWriter, tabwrite
 pytestmark = pytest.mark.unit
 
 HEADER = {"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE"}
-ROWS = [{"ID": "4d0b3c1a2e3f", "Names": "web", "Image": "busybox"}, {"ID": "aa", "Names": "db", "Image": "x"}]
+ROWS = [
+    {"ID": "4d0b3c1a2e3f", "Names": "web", "Image": "busybox"},
+    {"ID": "aa", "Names": "db", "Image": "x"},
+]
 
 
 def test_docker_ps_header_layout() -> None:

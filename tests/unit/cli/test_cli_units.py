@@ -40,7 +40,13 @@ def test_human_duration(seconds: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("size", "precision", "text"),
-    [(0, 3, "0B"), (999, 3, "999B"), (1234, 3, "1.23kB"), (2_087_000, 3, "2.09MB"), (4_260_000, 4, "4.26MB")],
+    [
+        (0, 3, "0B"),
+        (999, 3, "999B"),
+        (1234, 3, "1.23kB"),
+        (2_087_000, 3, "2.09MB"),
+        (4_260_000, 4, "4.26MB"),
+    ],
 )
 def test_human_size(size: int, precision: int, text: str) -> None:
     assert human_size(size, precision) == text
@@ -53,7 +59,15 @@ def test_bytes_size() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("100", 100), ("1k", 1024), ("512m", 512 << 20), ("1g", 1 << 30), ("1GB", 1 << 30), ("2MiB", 2 << 20), ("1.5g", 3 << 29)],
+    [
+        ("100", 100),
+        ("1k", 1024),
+        ("512m", 512 << 20),
+        ("1g", 1 << 30),
+        ("1GB", 1 << 30),
+        ("2MiB", 2 << 20),
+        ("1.5g", 3 << 29),
+    ],
 )
 def test_ram_in_bytes(text: str, value: int) -> None:
     assert ram_in_bytes(text) == value

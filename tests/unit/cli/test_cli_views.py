@@ -39,13 +39,13 @@ def test_ps_table_golden() -> None:
     out = render_items(PS_TABLE, [ContainerView(C, now=NOW)], PS_HEADER)
     assert out == (
         "CONTAINER ID   IMAGE     COMMAND                  CREATED              STATUS              PORTS     NAMES\n"
-        "4d0b3c1a2e3f   busybox   \"sh -c 'while true; …\"   About a minute ago   Up About a minute             web\n"
+        '4d0b3c1a2e3f   busybox   "sh -c \'while true; …"   About a minute ago   Up About a minute             web\n'
     )
 
 
 def test_no_trunc_keeps_everything() -> None:
     v = ContainerView(C, trunc=False, now=NOW)
-    assert v.ID == C["Id"]
+    assert C["Id"] == v.ID
     assert v.Command == "\"sh -c 'while true; do sleep 1; done'\""
     assert v.Mounts == "/srv/data/very-long-name"
 
@@ -80,11 +80,22 @@ def test_ellipsis() -> None:
 
 def test_images_rows_and_table() -> None:
     images = [
-        {"Id": "sha256:" + "e9" * 32, "RepoTags": ["busybox:latest", "bb:1"], "Created": 1_700_000_000, "Size": 1_990_000},
+        {
+            "Id": "sha256:" + "e9" * 32,
+            "RepoTags": ["busybox:latest", "bb:1"],
+            "Created": 1_700_000_000,
+            "Size": 1_990_000,
+        },
         {"Id": "sha256:" + "aa" * 32, "RepoTags": [], "Created": 1_699_000_000, "Size": 10},
     ]
     rows = image_rows(images, now=NOW)
-    assert [(r.Repository, r.Tag) for r in rows] == [("busybox", "latest"), ("bb", "1"), ("<none>", "<none>")]
+    assert [(r.Repository, r.Tag) for r in rows] == [
+        ("busybox", "latest"),
+        ("bb", "1"),
+        ("<none>", "<none>"),
+    ]
     out = render_items(IMAGES_TABLE, rows, IMAGES_HEADER)
     assert out.splitlines()[0] == "REPOSITORY   TAG       IMAGE ID       CREATED              SIZE"
-    assert out.splitlines()[1] == "busybox      latest    e9e9e9e9e9e9   About a minute ago   1.99MB"
+    assert (
+        out.splitlines()[1] == "busybox      latest    e9e9e9e9e9e9   About a minute ago   1.99MB"
+    )

@@ -105,3 +105,12 @@ def test_resolv_conf_overrides():
     out = resolv_conf(host, ("9.9.9.9",), ("corp",), ())
     assert "1.1.1.1" not in out and "nameserver 9.9.9.9" in out and "search corp" in out
     assert "options ndots:2" in out
+
+
+def test_swap_defaults_to_twice_the_memory():
+    from dockwright.engine.containers.plan import with_swap_default
+
+    host = with_swap_default(HostSettings(resources=Resources(memory=64 << 20)))
+    assert host.resources.memory_swap == 128 << 20
+    kept = with_swap_default(HostSettings(resources=Resources(memory=64 << 20, memory_swap=-1)))
+    assert kept.resources.memory_swap == -1

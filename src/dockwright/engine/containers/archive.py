@@ -100,10 +100,6 @@ class SourcePath:
     follow: bool
     name: str
 
-    @property
-    def display(self) -> str:
-        return "/" + "/".join(self.parts)
-
 
 def source_path(path: str) -> SourcePath:
     """How Docker reads `path` for GET/HEAD archive (relative paths start at the root)."""

@@ -226,11 +226,13 @@ async def open_fs(svc: ContainerBase, ref: str, *, live: bool = True) -> AsyncIt
     async with svc._locks[c.id]:
         c = svc.get(c.id)
         merged = await asyncio.to_thread(svc.rootfs.mount, c.id)
-        fs = ContainerFS(c, str(merged), Confined(merged))
         try:
-            yield fs
+            fs = ContainerFS(c, str(merged), Confined(merged))
+            try:
+                yield fs
+            finally:
+                fs.close()
         finally:
-            fs.close()
             if not c.running:
                 await asyncio.to_thread(svc.rootfs.unmount, c.id)
 

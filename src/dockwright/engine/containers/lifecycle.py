@@ -27,6 +27,7 @@ from dockwright.types.container import (
 
 DEFAULT_STOP_TIMEOUT = 10
 MAX_RESTART_DELAY = 60.0
+KILL_GRACE = 10.0  # seconds a SIGKILLed container may take to be reaped
 
 
 def parse_signal(value: str | int | None, default: int) -> int:
@@ -180,7 +181,7 @@ class LifecycleMixin(ContainerBase):
             await asyncio.wait_for(asyncio.shield(exited), None if timeout < 0 else timeout)
         except TimeoutError:
             await self._signal(c, signals.SIGKILL)
-            await exited
+            await self._await_exit(c, exited)
         self.publish(c, "stop")
 
     async def _cancel_restart(self, c: Container) -> None:
@@ -225,7 +226,27 @@ class LifecycleMixin(ContainerBase):
             await self.runtime_of(c).resume(c.id)
         await self._signal(c, signals.SIGKILL)
         self.publish(c, "kill", signal="9")
-        await exited
+        await self._await_exit(c, exited)
+
+    async def _await_exit(self, c: Container, exited: asyncio.Future[tuple[int, str]]) -> None:
+        """Wait for the monitor to record a SIGKILLed container's exit; if the monitor is gone
+        and the runtime no longer knows the process, record the exit here (never hang)."""
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
+                return
+            except TimeoutError:
+                state = await self.runtime_of(c).state(c.id)
+                if state not in (None, "stopped"):
+                    log.warning("container %s still not reaped after SIGKILL", c.id[:12])
+                    await self._signal(c, signals.SIGKILL)
+                    continue
+                log.warning("monitor of %s missed the exit; recording it", c.id[:12])
+                monitor = self._monitors.pop(c.id, None)
+                if monitor is not None:
+                    monitor.cancel()
+                await self.on_exit(c.id, ExitStatus(137, exited_at=time.time()))
+                return
 
     async def restart(self, ref: str, timeout: int | None, signal: str | None) -> None:
         c = self.get(ref)

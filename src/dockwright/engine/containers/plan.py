@@ -223,3 +223,11 @@ def resolv_conf(
     if options:
         kept.append("options " + " ".join(options))
     return "\n".join(kept) + "\n"
+
+
+def with_swap_default(host: HostSettings) -> HostSettings:
+    """dockerd's default: a memory limit without a swap limit allows as much swap again."""
+    r = host.resources
+    if r.memory > 0 and r.memory_swap == 0:
+        return replace(host, resources=replace(r, memory_swap=2 * r.memory))
+    return host

@@ -16,6 +16,7 @@ from dockwright.engine.containers.plan import (
     merge_config,
     validate_host,
     validate_name,
+    with_swap_default,
 )
 from dockwright.engine.names import random_name
 from dockwright.errors import Conflict, InvalidParameter, NotFound
@@ -42,6 +43,7 @@ class RecordsMixin(ContainerBase):
         if not request.image:
             raise InvalidParameter("config cannot be empty in order to create a container")
         validate_host(host, self.config.runtimes)
+        host = with_swap_default(host)
         image_id, image_config = self.images.resolve(request.image)
         config = merge_config(request, image_config)
         path, args = command_line(config)

@@ -87,9 +87,12 @@ def _fit(fields: list[str], width: int) -> list[str]:
 
 
 async def _run_ps(args: list[str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        PS, *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            PS, *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise SystemError_(f"cannot run ps (install procps): {exc.strerror}") from None
     out, err = await proc.communicate()
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
@@ -110,6 +113,7 @@ async def top(svc: ContainerBase, ref: str, ps_args: str = "") -> TopResult:
         code, out, err = await _run_ps(args)
     if code != 0:
         raise SystemError_(err.strip().split("\n")[0] or f"ps exited with {code}")
+    svc.publish(c, "top")
     return parse_ps(out, set(pids))
 
 
