@@ -23,9 +23,8 @@ dk_start
 measure() {  # measure PHASE: one JSON line per engine
     sleep "$SETTLE"
     log "measuring: $1"
-    python3 "$HERE/rss.py" "dockwright" "$D/" "$DW_PID" | jq -c --arg p "$1" '. + {phase: $p}' >>"$OUT/memory.jsonl"
-    python3 "$HERE/rss.py" "docker" "$D2/" "$DK_PID" ${CTRD_PID:+"$CTRD_PID"} |
-        jq -c --arg p "$1" '. + {phase: $p}' >>"$OUT/memory.jsonl"
+    python3 "$HERE/rss.py" dockwright "$1" "$D/" "$DW_PID" >>"$OUT/memory.jsonl"
+    python3 "$HERE/rss.py" docker "$1" "$D2/" "$DK_PID" ${CTRD_PID:+"$CTRD_PID"} >>"$OUT/memory.jsonl"
 }
 
 measure "fresh"

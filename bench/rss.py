@@ -3,7 +3,7 @@
 monitors it spawned (conmon / containerd-shim, which re-parent away from the daemon), minus
 the containers' own processes (same on both engines, so not the engine's cost).
 
-Usage: rss.py LABEL MARKER PID...   prints one JSON object: per-process rows and sums.
+Usage: rss.py LABEL PHASE MARKER PID...   prints one JSON object: per-process rows and sums.
   MARKER  a path only this engine's processes carry in their command line (its temp dir)
   PID     the engine's root processes (e.g. dockerd and containerd)
 
@@ -77,7 +77,7 @@ def engine_pids(marker: str, roots: list[int]) -> list[int]:
 
 
 def main(argv: list[str]) -> None:
-    label, marker, roots = argv[0], argv[1], [int(p) for p in argv[2:]]
+    label, phase, marker, roots = argv[0], argv[1], argv[2], [int(p) for p in argv[3:]]
     rows = []
     for pid in engine_pids(marker, roots):
         rss, pss = memory(pid)
@@ -85,6 +85,7 @@ def main(argv: list[str]) -> None:
         rows.append({"pid": pid, "exe": exe, "rss_kb": rss, "pss_kb": pss})
     total = {
         "label": label,
+        "phase": phase,
         "processes": len(rows),
         "rss_kb": sum(r["rss_kb"] for r in rows),
         "pss_kb": sum(r["pss_kb"] for r in rows),

@@ -6,6 +6,7 @@ The daemon is killed by PID at the end; the fixture then checks that nothing of 
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import os
@@ -154,6 +155,12 @@ def mounts_under(path: Path) -> list[str]:
         return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
 
 
+def daemon_cgroups(root: Path) -> list[Path]:
+    """The cgroup directories of the daemon whose data root is `root/data`."""
+    instance = hashlib.sha256(str((root / "data").resolve()).encode()).hexdigest()[:8]
+    return [p for p in Path("/sys/fs/cgroup").glob(f"*/dockwright-{instance}") if p.is_dir()]
+
+
 def conmon_pids_under(path: Path) -> list[int]:
     """conmon processes whose command line names a path under `path` (ours only)."""
     pids = []
@@ -184,11 +191,20 @@ def daemon():
         finally:
             stop_daemon(d)
             leaked = mounts_under(root)
-            for pid in conmon_pids_under(root):
+            monitors = conmon_pids_under(root)
+            cgroups = daemon_cgroups(root)
+            for pid in monitors:
                 os.kill(pid, signal.SIGKILL)
             for m in reversed(leaked):
                 subprocess.run(["umount", "-l", m], check=False)
+            for cg in cgroups:
+                for sub in sorted(cg.rglob("*"), reverse=True):
+                    if sub.is_dir():
+                        sub.rmdir()
+                cg.rmdir()
             shutil.rmtree(root, ignore_errors=True)
-            if leaked:
-                print("leaked mounts:", leaked, file=sys.stderr)
+            if leaked or monitors or cgroups:
+                print("leaked:", leaked, monitors, cgroups, file=sys.stderr)
             assert not leaked, f"mounts left behind: {leaked}"
+            assert not monitors, f"conmon processes left behind: {monitors}"
+            assert not cgroups, f"cgroups left behind: {cgroups}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 _DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -126,7 +125,7 @@ def human_duration(seconds: float) -> str:
         return "About a minute"
     if minutes < 60:
         return f"{minutes} minutes"
-    hours = int(math.floor(seconds / 3600 + 0.5))
+    hours = int((seconds / 3600 + 0.5) // 1)  # math.Round; no `math` import (start-up time)
     if hours == 1:
         return "About an hour"
     if hours < 48:

@@ -71,6 +71,14 @@ def negotiate(server: str | None, client_max: str = MAX_API_VERSION) -> str:
     return server if version_tuple(server) < version_tuple(client_max) else client_max
 
 
+def _too_new(resp: Response) -> bool:
+    """docker's answer to a newer client: 400 "client version X is too new"."""
+    if resp.status != 400:
+        return False
+    mentions = (resp.head.get("content-length") or "0") != "0"
+    return mentions and "too new" in resp.peek_text()
+
+
 class Response:
     """A response whose body is read lazily; `read()`/`json()` return the connection for reuse."""
 
@@ -78,6 +86,7 @@ class Response:
         self.client, self.bs, self.head, self.method = client, bs, head, method
         self._body = http.iter_body(bs, head, method)
         self._done = False
+        self._peeked: bytes | None = None
 
     @property
     def status(self) -> int:
@@ -85,8 +94,17 @@ class Response:
 
     def iter_chunks(self) -> Iterator[bytes]:
         """Body chunks as they arrive; the connection is released at the end."""
+        if self._peeked is not None:
+            yield self._peeked
+            self._peeked = b""
         yield from self._body
         self._finish()
+
+    def peek_text(self) -> str:
+        """Read the whole body now (kept for `read`/`json`), as text; for small error bodies."""
+        if self._peeked is None:
+            self._peeked = b"".join(self._body)
+        return self._peeked.decode("utf-8", "replace")
 
     def read(self) -> bytes:
         return b"".join(self.iter_chunks())
@@ -216,8 +234,34 @@ class Client:
         headers: Mapping[str, str] | None = None,
         versioned: bool = True,
     ) -> Response:
-        """One request; returns the response whatever its status (see `request`)."""
-        target = self.url(path, params, versioned)
+        """One request; returns the response whatever its status (see `request`).
+
+        Before the version is known, a request with a replayable body goes out optimistically
+        at our newest version instead of pinging first (one round trip less per command);
+        a daemon that finds it too new answers 400, and we negotiate and resend.
+        """
+        if versioned and self.api_version is None and isinstance(body, bytes | None):
+            resp = self._send_at(MAX_API_VERSION, method, path, params, body, headers)
+            if not _too_new(resp):
+                self.api_version = MAX_API_VERSION
+                return resp
+            resp.read()
+        return self._send_at(None, method, path, params, body, headers, versioned)
+
+    def _send_at(
+        self,
+        version: str | None,
+        method: str,
+        path: str,
+        params: Params = None,
+        body: Body = None,
+        headers: Mapping[str, str] | None = None,
+        versioned: bool = True,
+    ) -> Response:
+        if version is not None:
+            target = f"/v{version}{path}{encode_query(params)}"
+        else:
+            target = self.url(path, params, versioned)
         all_headers = {"Host": "docker", "User-Agent": USER_AGENT, **(headers or {})}
         fresh = self._idle is None
         bs = self._open()
@@ -228,7 +272,8 @@ class Client:
             bs.sock.close()
             if fresh or not isinstance(body, bytes | None):
                 raise
-            return self.send(method, path, params, body, headers, versioned)  # stale keep-alive
+            # a kept-alive connection the daemon had closed: once more on a fresh one
+            return self._send_at(version, method, path, params, body, headers, versioned)
         return Response(self, bs, head, method)
 
     def request(

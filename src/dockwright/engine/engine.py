@@ -15,7 +15,7 @@ from dockwright.engine.execs import ExecService
 from dockwright.engine.images import ImageService
 from dockwright.engine.system import SystemService
 from dockwright.engine.wiring import LogReader, OverlayRootfs
-from dockwright.kernel.cgroups import prepare_hybrid_for_crun
+from dockwright.kernel.cgroups import prepare_hybrid_for_crun, remove_cgroup
 from dockwright.runtime.conmon import ConmonRuntime
 from dockwright.store.containers import ContainerStore
 from dockwright.store.db import Database
@@ -78,6 +78,8 @@ class Engine:
 
     async def close(self) -> None:
         await self.containers.shutdown()
+        if not any(c.running for c in self.containers.store.all()):
+            remove_cgroup(f"/{self.config.cgroup_name}")  # this daemon's parent, now empty
         self.db.close()
 
 

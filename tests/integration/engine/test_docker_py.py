@@ -104,3 +104,11 @@ def test_attach_to_created_container_ends_when_it_is_removed(daemon):
     sock._sock.settimeout(5)
     assert sock._sock.recv(100) == b""
     sock.close()
+
+
+def test_attach_with_logs_replays_output(daemon):
+    client = daemon.client()
+    c = client.containers.run("busybox", ["echo", "earlier"], detach=True)
+    assert c.wait(timeout=10)["StatusCode"] == 0
+    assert client.api.attach(c.id, stream=False, logs=True) == b"earlier\n"
+    c.remove()

@@ -69,13 +69,25 @@ def default_ping(handler: Handler, api_version: str = "1.45") -> Handler:
     def wrapped(req: FakeRequest) -> FakeResponse:
         if req.path == "/_ping":
             return FakeResponse(200, b"OK", {"Api-Version": api_version, "OSType": "linux"})
+        asked = req.path.split("/")[1].removeprefix("v") if req.path.startswith("/v1.") else ""
+        if asked and tuple(map(int, asked.split("."))) > tuple(map(int, api_version.split("."))):
+            message = (
+                f"client version {asked} is too new. Maximum supported API version is {api_version}"
+            )
+            return error(400, message)
         return handler(req)
 
     return wrapped
 
 
+def api_requests(requests: list[FakeRequest]) -> list[FakeRequest]:
+    """The requests other than pings."""
+    return [r for r in requests if r.path != "/_ping"]
+
+
 class FakeDaemon:
     def __init__(self, path: Path, handler: Handler, api_version: str = "1.45") -> None:
+        self.api_version = api_version
         self.path = path
         self.handler = default_ping(handler, api_version)
         self.connections = 0

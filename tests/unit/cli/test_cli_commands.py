@@ -9,7 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_fake_daemon import FakeDaemon, FakeRequest, FakeResponse, error, fake_daemon, json_response
+from cli_fake_daemon import (
+    FakeDaemon,
+    FakeRequest,
+    FakeResponse,
+    api_requests,
+    error,
+    fake_daemon,
+    json_response,
+)
 
 from dockwright.cli.main import main
 from dockwright.client.frames import frame
@@ -154,7 +162,7 @@ def test_ps_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "4d0b3c1a2e3f\n"
         "web: Up 3 hours\n"
     )
-    first = d.requests[1]
+    first = api_requests(d.requests)[0]
     assert first.q("all") == "1"
     assert json.loads(first.q("filters") or "") == {"name": {"web": True}}
 
@@ -174,7 +182,7 @@ def test_multi_container_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
         "Error response from daemon: No such container: nope\n"
         "Error: failed to start containers: nope\n"
     )
-    assert d.requests[1].q("force") == "1"
+    assert api_requests(d.requests)[0].q("force") == "1"
 
 
 def test_inspect_format_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,7 +212,7 @@ def test_logs_demultiplexes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     with fake_daemon(tmp_path, handler) as d:
         assert run_main(d, "logs", "--tail", "3", "-t", "web") == 0
     assert capsys.readouterr() == ("a\nc\n", "b\n")
-    req = d.requests[1]
+    req = api_requests(d.requests)[0]
     assert (req.q("tail"), req.q("timestamps"), req.q("follow")) == ("3", "1", None)
 
 

@@ -168,16 +168,26 @@ def container_routes(svc: ContainerService) -> list[Route]:
     async def attach(req: Request) -> None:
         q = req.query
         keys = parse_detach_keys(q.get("detachKeys") or DEFAULT_DETACH_KEYS)
-        c, session = await svc.attach(
-            req.params["id"], stdout=q.bool("stdout"), stderr=q.bool("stderr")
-        )
+        stdout, stderr = q.bool("stdout"), q.bool("stderr")
+        c, session = await svc.attach(req.params["id"], stdout=stdout, stderr=stderr)
         conn = await req.hijack(RAW if c.config.tty else MUX)
         try:
-            await pump(conn, session, stdin=q.bool("stdin"), keys=keys)
+            if q.bool("logs") and (stdout or stderr):
+                await _replay_logs(conn, c.id, stdout, stderr, c.config.tty)
+            if q.bool("stream"):
+                await pump(conn, session, stdin=q.bool("stdin"), keys=keys)
         finally:
             await session.close()
             await conn.close()
         return None
+
+    async def _replay_logs(conn: Hijacked, cid: str, stdout: bool, stderr: bool, tty: bool) -> None:
+        """attach?logs=1: what the container already wrote, before the live stream."""
+        _, records = svc.logs(
+            cid, stdout=stdout, stderr=stderr, follow=False, tail=None, since=0, until=0
+        )
+        async for stream, _ts, data in records:
+            await conn.write(data if tty else frame(stream, data))
 
     return [
         Route("POST", "/containers/create", create),
