@@ -142,6 +142,21 @@ class Query:
         except ValueError as exc:
             raise InvalidParameter(f"invalid json in query parameter {name}: {exc}") from None
 
+    def filters(self) -> dict[str, builtins.list[str]]:
+        """Docker's `filters` JSON: {"key": ["v"]} or the old {"key": {"v": true}} form."""
+        raw = self.json("filters", {}) or {}
+        if not isinstance(raw, dict):
+            raise InvalidParameter("invalid filters: expected a JSON object")
+        out: dict[str, builtins.list[str]] = {}
+        for key, values in raw.items():
+            if isinstance(values, dict):
+                out[key] = [k for k, on in values.items() if on]
+            elif isinstance(values, list):
+                out[key] = [str(v) for v in values]
+            else:
+                out[key] = [str(values)]
+        return out
+
 
 class Request:
     """One HTTP request as a handler sees it; body access and connection takeover go to the channel."""

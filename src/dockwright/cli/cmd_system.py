@@ -179,6 +179,15 @@ def info(ctx: Context, p: Parsed) -> int:
     return 0
 
 
+EVENT_FIELDS = ("status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano")
+
+
+def docker_order(ev: dict[str, Any]) -> dict[str, Any]:
+    """The event with docker's struct field order (what `{{json .}}` prints there)."""
+    ordered = {k: ev[k] for k in EVENT_FIELDS if k in ev}
+    return {**ordered, **{k: v for k, v in ev.items() if k not in ordered}}
+
+
 def event_time(ev: dict[str, Any]) -> str:
     """RFC3339NanoFixed in local time: 2024-01-02T15:04:05.000000000+01:00."""
     nanos = int(ev.get("timeNano") or 0) or int(ev.get("time") or 0) * 1_000_000_000
@@ -215,7 +224,7 @@ def events(ctx: Context, p: Parsed) -> int:
     resp = ctx.client.request("GET", "/events", params)
     try:
         for ev in resp.iter_json():
-            ctx.out(execute(tmpl, ev) if tmpl else pretty_event(ev))
+            ctx.out(execute(tmpl, docker_order(ev)) if tmpl else pretty_event(ev))
             ctx.stdout.flush()
     finally:
         resp.close()

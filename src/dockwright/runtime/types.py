@@ -8,6 +8,7 @@ from typing import Literal
 
 from dockwright.kernel.caps import CAPABILITIES
 from dockwright.kernel.devices import DeviceNode
+from dockwright.types.container import Resources as ResourceLimits
 
 __all__ = [
     "BindMount",
@@ -42,22 +43,6 @@ class TmpfsMount:
     size_bytes: int = 0
     mode: int = 0
     options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ResourceLimits:
-    """HostConfig resources that become linux.resources (0 / "" / None means unset)."""
-
-    memory: int = 0
-    memory_swap: int = 0
-    memory_reservation: int = 0
-    nano_cpus: int = 0
-    cpu_shares: int = 0
-    cpu_period: int = 0
-    cpu_quota: int = 0
-    cpuset_cpus: str = ""
-    cpuset_mems: str = ""
-    pids_limit: int | None = None
 
 
 @dataclass(frozen=True)

@@ -286,3 +286,44 @@ def test_version_and_info(daemon) -> None:  # type: ignore[no-untyped-def]
     theirs = docker(daemon.host, "info", "--format", "{{.Containers}} {{.Images}}")
     ours = dockwright(daemon.host, "info", "--format", "{{.Containers}} {{.Images}}")
     assert ours.masked() == theirs.masked()
+
+
+def test_inspection_commands(daemon) -> None:  # type: ignore[no-untyped-def]
+    """top, diff, stats, logs -t, port and raw inspect print exactly what docker prints."""
+    script = "touch /tmp/new; rm /etc/group; echo ready; sleep 300"
+    dockwright(daemon.host, "run", "-d", "--name", "looker", "busybox", "sh", "-c", script)
+    try:
+        time.sleep(0.5)
+        for args in (
+            ("top", "looker"),
+            ("top", "looker", "-o", "pid,comm"),
+            ("diff", "looker"),
+            ("port", "looker"),
+            ("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "looker"),
+            ("logs", "-t", "looker"),
+            ("inspect", "looker"),
+            ("inspect", "-f", "{{json .State}} {{json .Config}}", "looker"),
+        ):
+            ours, theirs = dockwright(daemon.host, *args), docker(daemon.host, *args)
+            assert (ours.status, ours.out, ours.err) == (theirs.status, theirs.out, theirs.err), (
+                args
+            )
+        assert (
+            dockwright(daemon.host, "diff", "looker").out
+            == "C /etc\nD /etc/group\nC /tmp\nA /tmp/new\n"
+        )
+    finally:
+        dockwright(daemon.host, "rm", "-f", "looker")
+
+
+def test_events_between_two_times(daemon) -> None:  # type: ignore[no-untyped-def]
+    since = str(int(time.time()) - 1)
+    dockwright(daemon.host, "run", "--rm", "--name", "evented", "busybox", "true")
+    until = str(int(time.time()) + 1)
+    args = ("events", "--since", since, "--until", until, "--filter", "container=evented")
+    ours, theirs = dockwright(daemon.host, *args), docker(daemon.host, *args)
+    assert (ours.status, ours.out) == (theirs.status, theirs.out)
+    actions = [line.split()[2] for line in ours.out.splitlines()]
+    assert actions[0] == "create" and "start" in actions and actions[-1] == "destroy"
+    fmt = ("--format", "{{json .}}")
+    assert dockwright(daemon.host, *args, *fmt).out == docker(daemon.host, *args, *fmt).out

@@ -199,3 +199,10 @@ def test_ps_size_counts_the_writable_layer(daemon):
         "5kB"
     )
     assert d("rm", "sized").returncode == 0
+
+
+def test_runtime_per_container(daemon):
+    r = daemon.docker("run", "--rm", "--runtime", "runc", "busybox", "echo", "via runc")
+    assert (r.returncode, r.stdout) == (0, "via runc\n"), r.stderr
+    bad = daemon.docker("run", "--rm", "--runtime", "kata", "busybox", "true")
+    assert bad.returncode == 125 and "unknown or invalid runtime name: kata" in bad.stderr

@@ -31,22 +31,6 @@ RAW = "application/vnd.docker.raw-stream"
 MUX = "application/vnd.docker.multiplexed-stream"
 
 
-def filters_of(req: Request) -> dict[str, list[str]]:
-    """Docker's `filters` JSON: {"key": ["v"]} or the old {"key": {"v": true}} form."""
-    raw = req.query.json("filters", {}) or {}
-    if not isinstance(raw, dict):
-        raise InvalidParameter("invalid filters: expected a JSON object")
-    out: dict[str, list[str]] = {}
-    for key, values in raw.items():
-        if isinstance(values, dict):
-            out[key] = [k for k, on in values.items() if on]
-        elif isinstance(values, list):
-            out[key] = [str(v) for v in values]
-        else:
-            out[key] = [str(values)]
-    return out
-
-
 def container_routes(svc: ContainerService) -> list[Route]:
     async def create(req: Request) -> Response:
         config, host = parse_create(await req.json())
@@ -56,7 +40,7 @@ def container_routes(svc: ContainerService) -> list[Route]:
     async def list_(req: Request) -> Response:
         q = req.query
         size = q.bool("size")
-        found = svc.list(all=q.bool("all"), limit=q.int("limit", 0) or 0, filters=filters_of(req))
+        found = svc.list(all=q.bool("all"), limit=q.int("limit", 0) or 0, filters=req.query.filters())
         return json_response([summary_json(svc.view(c, size), size) for c in found])
 
     async def inspect(req: Request) -> Response:
@@ -129,7 +113,7 @@ def container_routes(svc: ContainerService) -> list[Route]:
         return json_response({"Warnings": warnings})
 
     async def prune(req: Request) -> Response:
-        removed = await svc.prune(filters_of(req))
+        removed = await svc.prune(req.query.filters())
         return json_response({"ContainersDeleted": removed or None, "SpaceReclaimed": 0})
 
     async def resize(req: Request) -> Response:

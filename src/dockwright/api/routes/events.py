@@ -9,7 +9,6 @@ from typing import Any
 
 from dockwright.api.http import Request, StreamWriter
 from dockwright.api.router import Route
-from dockwright.api.routes.containers import filters_of
 from dockwright.api.schema.common import parse_time
 from dockwright.api.streams import json_line
 from dockwright.engine.events import Event, EventBus
@@ -70,7 +69,7 @@ def _label(attributes: dict[str, str], expr: str) -> bool:
 
 def event_routes(bus: EventBus) -> list[Route]:
     async def events(req: Request) -> None:
-        filters = filters_of(req)
+        filters = req.query.filters()
         for key in filters:
             if key not in EVENT_FILTERS:
                 raise InvalidParameter(f"invalid filter '{key}'")

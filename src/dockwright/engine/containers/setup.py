@@ -18,9 +18,9 @@ from dockwright.engine.containers.plan import all_mounts, hosts_file, resolv_con
 from dockwright.errors import Conflict, InvalidParameter
 from dockwright.kernel.caps import bounding_capabilities
 from dockwright.runtime.spec import build_spec
-from dockwright.runtime.types import BindMount, ResourceLimits, RunSpec, TmpfsMount
+from dockwright.runtime.types import BindMount, RunSpec, TmpfsMount
 from dockwright.runtime.users import resolve_user
-from dockwright.types.container import RUNNING, Container, ExecConfig, MountSpec, Resources
+from dockwright.types.container import RUNNING, Container, ExecConfig, MountSpec
 
 if TYPE_CHECKING:
     from dockwright.engine.containers.base import ContainerBase
@@ -98,27 +98,12 @@ def _plan(svc: ContainerBase, c: Container, rootfs: str, network: str) -> StartP
         resolv_conf_path=str(d / "resolv.conf"),
         init_path=TINI if c.host.init else None,
         shm_size=c.host.shm_size or 64 * 1024 * 1024,
-        resources=resource_limits(c.host.resources),
+        resources=c.host.resources,
         cgroups_path=f"/{svc.config.cgroup_name}/{c.id}",
         sysctls=c.host.sysctls,
         available_capabilities=available_caps(),
     )
     return StartPlan(build_spec(run))
-
-
-def resource_limits(r: Resources) -> ResourceLimits:
-    return ResourceLimits(
-        memory=r.memory,
-        memory_swap=r.memory_swap,
-        memory_reservation=r.memory_reservation,
-        nano_cpus=r.nano_cpus,
-        cpu_shares=r.cpu_shares,
-        cpu_period=r.cpu_period,
-        cpu_quota=r.cpu_quota,
-        cpuset_cpus=r.cpuset_cpus,
-        cpuset_mems=r.cpuset_mems,
-        pids_limit=r.pids_limit,
-    )
 
 
 def _write_etc_files(d: Path, c: Container, hostname: str, host_net: bool) -> None:
@@ -216,7 +201,7 @@ async def update_resources(svc: ContainerBase, c: Container) -> None:
     updater = getattr(svc.runtime_of(c), "update", None)
     if updater is None:
         raise InvalidParameter("this runtime cannot update a running container")
-    limits = build_spec(
-        RunSpec(rootfs="/", args=("x",), resources=resource_limits(c.host.resources))
-    )["linux"]["resources"]
+    limits = build_spec(RunSpec(rootfs="/", args=("x",), resources=c.host.resources))["linux"][
+        "resources"
+    ]
     await updater(c.id, limits)
