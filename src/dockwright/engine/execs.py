@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from dockwright.engine.containers.ports import ExecHandle, ExecRuntimePort
 from dockwright.engine.containers.service import ContainerService
@@ -101,11 +100,8 @@ class ExecService:
         self.containers.spawn(self._reap(e, c), f"exec-{eid[:12]}")
         if detach:
             return e.record, None
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        fut.set_result(e.handle)
         want = frozenset(k for k, on in ((1, cfg.attach_stdout), (2, cfg.attach_stderr)) if on)
-        return e.record, AttachSession(tty=cfg.tty, want=want, _stream=fut)
+        return e.record, AttachSession.of(e.handle, cfg.tty, want)
 
     async def _reap(self, e: _Exec, c: Container) -> None:
         assert e.handle is not None

@@ -29,6 +29,28 @@ class AttachSession:
     _stream: asyncio.Future[AttachStream | None] = field(repr=False)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
+    @classmethod
+    def pending(cls, tty: bool, want: frozenset[int]) -> AttachSession:
+        """A session whose stream is connected later (when its container starts)."""
+        return cls(tty, want, asyncio.get_running_loop().create_future())
+
+    @classmethod
+    def of(cls, stream: AttachStream, tty: bool, want: frozenset[int]) -> AttachSession:
+        """A session over an already connected stream."""
+        session = cls.pending(tty, want)
+        session.connect(stream)
+        return session
+
+    def connect(self, stream: AttachStream | None) -> None:
+        """Hand the session its stream; None ends it (the container will not start)."""
+        if not self._stream.done():
+            self._stream.set_result(stream)
+            self.connected.set()
+
+    @property
+    def waiting(self) -> bool:
+        return not self._stream.done()
+
     async def _get(self) -> AttachStream | None:
         return await self._stream
 
@@ -69,12 +91,10 @@ class StreamsMixin(ContainerBase):
         if c.state.status == PAUSED:
             raise Conflict(f"container {c.id} is paused, unpause the container before attach")
         want = frozenset(k for k, on in ((STDOUT, stdout), (STDERR, stderr)) if on)
-        loop = asyncio.get_running_loop()
-        session = AttachSession(tty=c.config.tty, want=want, _stream=loop.create_future())
         if c.state.status == RUNNING:
-            session._stream.set_result(await self.runtime_of(c).attach(c.id))
-            session.connected.set()
+            session = AttachSession.of(await self.runtime_of(c).attach(c.id), c.config.tty, want)
         else:
+            session = AttachSession.pending(c.config.tty, want)
             self._pending_attach[c.id].append(session)
             session._stream.add_done_callback(lambda _f: self._forget_pending(c.id, session))
         self.publish(c, "attach")
@@ -90,16 +110,12 @@ class StreamsMixin(ContainerBase):
     async def connect_pending_attachers(self, c: Container) -> None:
         """Called between runtime create and start: connect every waiting attach session."""
         for session in list(self._pending_attach.get(c.id, [])):
-            if session._stream.done():
-                continue
-            stream = await self.runtime_of(c).attach(c.id)
-            session._stream.set_result(stream)
-            session.connected.set()
+            if session.waiting:
+                session.connect(await self.runtime_of(c).attach(c.id))
 
     def fail_pending_attachers(self, cid: str) -> None:
         for session in list(self._pending_attach.get(cid, [])):
-            if not session._stream.done():
-                session._stream.set_result(None)
+            session.connect(None)
 
     async def resize(self, ref: str, height: int, width: int) -> None:
         c = self.get(ref)
