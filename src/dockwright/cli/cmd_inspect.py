@@ -58,6 +58,8 @@ def show(ctx: Context, objs: list[Any], fmt: str) -> None:
         import json
 
         ctx.stdout.write(json.dumps(objs, ensure_ascii=False) + "\n")
+    elif not objs:
+        ctx.stdout.write("\n")  # docker's template inspector prints an empty line for nothing
     else:
         for obj in objs:
             ctx.stdout.write(render_one(fmt, obj))

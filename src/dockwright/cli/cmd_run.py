@@ -51,12 +51,16 @@ def normalized_repo(repo: str) -> str:
 
 
 def _pull(ctx: Context, image: str, quiet: bool) -> None:
+    from dockwright.cli.auth import registry_auth_header
     from dockwright.cli.cmd_bootstrap import split_reference
+    from dockwright.cli.contexts import config_dir
     from dockwright.cli.progress import StreamError, display
 
     repo, tag = split_reference(full_image_name(image))
     repo = normalized_repo(repo)
-    resp = ctx.client.request("POST", "/images/create", {"fromImage": repo, "tag": tag})
+    headers = registry_auth_header(config_dir(ctx.config_dir), repo)
+    params = {"fromImage": repo, "tag": tag}
+    resp = ctx.client.request("POST", "/images/create", params, None, headers)
     try:
         display(resp.iter_json(), ctx.stderr if not quiet else _Null(), tty=False)  # type: ignore[arg-type]
     except StreamError as exc:
@@ -172,10 +176,9 @@ def attached_start(
 ) -> int:
     """Attach, register the wait, start, pump; the container's exit code (or 0 on detach)."""
     from dockwright.cli import session
-    from dockwright.client.api import Client
 
     conn = session.hijack_attach(ctx.client, cid, spec)
-    waiter = session.Waiter(Client(ctx.host, ctx.client.api_version), cid, condition).start()
+    waiter = session.Waiter(ctx.new_client(), cid, condition).start()
     try:
         ctx.client.request("POST", f"/containers/{cid}/start").read()
     except APIError as exc:
@@ -234,7 +237,6 @@ def _start_attached(ctx: Context, p: Parsed, name: str) -> int:
 def attach(ctx: Context, p: Parsed) -> int:
     from dockwright.cli import session
     from dockwright.cli.escape import DEFAULT_DETACH_KEYS, parse_detach_keys
-    from dockwright.client.api import Client
 
     info = ctx.client.get(f"/containers/{p.args[0]}/json")
     state, cfg, cid = info.get("State") or {}, info.get("Config") or {}, str(info["Id"])
@@ -250,7 +252,7 @@ def attach(ctx: Context, p: Parsed) -> int:
         p.opts["detach_keys"],
     )
     keys = parse_detach_keys(p.opts["detach_keys"] or DEFAULT_DETACH_KEYS)
-    waiter = session.Waiter(Client(ctx.host, ctx.client.api_version), cid, "").start()
+    waiter = session.Waiter(ctx.new_client(), cid, "").start()
     conn = session.hijack_attach(ctx.client, cid, spec)
     sess = session.Session(ctx, cid, conn, spec, p.opts["sig_proxy"], keys)
     if sess.interact(f"/containers/{cid}/resize"):

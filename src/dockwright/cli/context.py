@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
     from dockwright.client.api import Client
+    from dockwright.client.tls import TLSConfig
 
 
 class CommandExit(Exception):
@@ -37,6 +38,9 @@ class Context:
         self.stdout: IO[str] = stdout if stdout is not None else sys.stdout
         self.stderr: IO[str] = stderr if stderr is not None else sys.stderr
         self.debug = False
+        self.tls: TLSConfig | None = None
+        self.config_dir = ""
+        self.context_flag = ""
         self._client: Client | None = None
 
     @property
@@ -44,8 +48,15 @@ class Context:
         if self._client is None:
             from dockwright.client.api import Client
 
-            self._client = Client(self.host)
+            self._client = Client(self.host, tls=self.tls)
         return self._client
+
+    def new_client(self) -> Client:
+        """Another connection to the same daemon (waits and signal forwarding run beside the
+        main one); it reuses the negotiated API version."""
+        from dockwright.client.api import Client
+
+        return Client(self.host, self.client.api_version, tls=self.tls)
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

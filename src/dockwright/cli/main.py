@@ -6,6 +6,7 @@ imported when it runs, so `dockwright ps` loads little more than a socket and js
 
 from __future__ import annotations
 
+import os
 import sys
 
 from dockwright.cli import spec
@@ -98,6 +99,30 @@ def dispatch(ctx: Context, words: list[str]) -> int:
     return load_handler(cmd)(ctx, parsed)
 
 
+def configure(ctx: Context, g: Parsed) -> None:
+    """Pick the daemon (-H, --context, DOCKER_HOST, DOCKER_CONTEXT, current context) and TLS."""
+    o = g.opts
+    ctx.debug = o["debug"]
+    ctx.config_dir = o["config"]
+    ctx.context_flag = o["context"]
+    host_flag = o["host"][-1] if o["host"] else None
+    env_host = os.environ.get("DOCKWRIGHT_HOST") or os.environ.get("DOCKER_HOST")
+    if host_flag or (env_host and not ctx.context_flag):
+        ctx.host = host_flag
+    else:
+        from dockwright.cli.contexts import Store, config_dir, context_tls, resolve
+
+        store = Store(config_dir(ctx.config_dir))
+        ctx.host, name = resolve(host_flag, ctx.context_flag, store)
+        ctx.tls = context_tls(store, name)
+    if o["tls"] or o["tlsverify"] or os.environ.get("DOCKER_TLS_VERIFY"):
+        from dockwright.client.tls import tls_from_options
+
+        ctx.tls = tls_from_options(
+            o["tls"], o["tlsverify"], o["tlscacert"], o["tlscert"], o["tlskey"]
+        )
+
+
 def run_cli(ctx: Context, argv: Sequence[str]) -> int:
     """Parse global flags, then dispatch; every expected failure becomes docker's text + code."""
     from dockwright.errors import DockwrightError
@@ -114,8 +139,11 @@ def run_cli(ctx: Context, argv: Sequence[str]) -> int:
     if g.help or not g.args:
         ctx.stdout.write(top_help(ctx.prog))
         return 0
-    ctx.host = g.opts["host"][-1] if g.opts["host"] else None
-    ctx.debug = g.opts["debug"]
+    try:
+        configure(ctx, g)
+    except DockwrightError as exc:
+        ctx.err(str(exc))
+        return 1
     try:
         return dispatch(ctx, g.args)
     except CommandExit as exc:
@@ -127,12 +155,33 @@ def run_cli(ctx: Context, argv: Sequence[str]) -> int:
             str(exc) if type(exc).__module__.startswith("dockwright.client") else f"Error: {exc}"
         )
         return 1
+    except (OSError, ValueError) as exc:
+        # the daemon went away mid-stream, a broken response, a local file problem: one line,
+        # like docker's "error during connect: ..."; -D shows where it came from
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exc()
+        ctx.err(f"error during connect: {exc}" if _is_connection(exc) else f"Error: {exc}")
+        return 1
+
+
+def _is_connection(exc: BaseException) -> bool:
+    from dockwright.client.http import ProtocolError
+
+    return isinstance(exc, ConnectionError | ProtocolError | TimeoutError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["registry"]:
+        # `dockwright registry serve …` runs the registry server (a separate app, not an API client)
+        from dockwright.registry.cli import main as registry_main
+
+        return registry_main(args[1:])
     ctx = Context()
     try:
-        status = run_cli(ctx, sys.argv[1:] if argv is None else argv)
+        status = run_cli(ctx, args)
         ctx.stdout.flush()
         return status
     except KeyboardInterrupt:

@@ -158,7 +158,7 @@ class Session:
 
     def interact(self, resize_path: str | None = None) -> bool:
         """Pump until the stream ends; True when the user detached."""
-        aux = Client(self.ctx.host, self.ctx.client.api_version)
+        aux = self.ctx.new_client()
         streams = local_streams(self.ctx, self.spec.stdin)
         raw = self.spec.tty and self.spec.stdin and streams.stdin_fd is not None
         do_resize = self.spec.tty and resize_path is not None and term.is_tty(1)

@@ -8,281 +8,18 @@ Handlers are "module:function" strings, imported only when the command runs.
 from __future__ import annotations
 
 from dockwright.cli.flags import Command, Flag
-
-S, N, L, B = "str", "int", "list", "bool"
-FORMAT = Flag("format", "", S, "", "Format output using a custom template", "string")
-FORMAT_F = Flag("format", "f", S, "", "Format output using a custom template", "string")
-FILTER = Flag(
-    "filter", "f", L, help="Filter output based on conditions provided", type_name="filter"
+from dockwright.cli.spec_common import (
+    FILTER,
+    FORMAT,
+    FORMAT_F,
+    PRUNE_FILTER,
+    B,
+    L,
+    S,
 )
-PRUNE_FILTER = Flag(
-    "filter", "", L, help='Provide filter values (e.g. "until=<timestamp>")', type_name="filter"
-)
-SIGNAL = Flag("signal", "s", S, "", "Signal to send to the container")
-TIMEOUT = Flag("timeout", "t", N, None, "Seconds to wait before killing the container", "int")
-DETACH_KEYS = Flag("detach-keys", "", S, "", "Override the key sequence for detaching a container")
-M = "dockwright.cli."
-
-
-def _c(name: str, usage: str, summary: str, handler: str, *flags: Flag, **kw: object) -> Command:
-    return Command(name, usage, summary, flags, M + handler, **kw)  # type: ignore[arg-type]
-
-
-def _lazy(name: str, usage: str, summary: str, handler: str, flags: str, **kw: object) -> Command:
-    """A command whose (many) flags live in spec_run and load only when it runs."""
-    return Command(name, usage, summary, M + flags, M + handler, **kw)  # type: ignore[arg-type]
-
-
-_CONTAINER = [
-    _lazy(
-        "run",
-        "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
-        "Create and run a new container from an image",
-        "cmd_run:run",
-        "spec_run:RUN_FLAGS",
-        interspersed=False,
-        min_args=1,
-    ),
-    _lazy(
-        "create",
-        "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
-        "Create a new container",
-        "cmd_run:create",
-        "spec_run:CREATE_FLAGS",
-        interspersed=False,
-        min_args=1,
-    ),
-    _c(
-        "start",
-        "start [OPTIONS] CONTAINER [CONTAINER...]",
-        "Start one or more stopped containers",
-        "cmd_run:start",
-        Flag("attach", "a", B, help="Attach STDOUT/STDERR and forward signals"),
-        Flag("checkpoint", "", S, "", "Restore from this checkpoint"),
-        Flag("checkpoint-dir", "", S, "", "Use a custom checkpoint storage directory"),
-        DETACH_KEYS,
-        Flag("interactive", "i", B, help="Attach container's STDIN"),
-        min_args=1,
-    ),
-    _c(
-        "attach",
-        "attach [OPTIONS] CONTAINER",
-        "Attach local standard input, output, and error streams to a running container",
-        "cmd_run:attach",
-        DETACH_KEYS,
-        Flag("no-stdin", "", B, help="Do not attach STDIN"),
-        Flag("sig-proxy", "", B, True, "Proxy all received signals to the process"),
-        min_args=1,
-        max_args=1,
-    ),
-    _c(
-        "exec",
-        "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
-        "Execute a command in a running container",
-        "cmd_exec:exec_",
-        Flag("detach", "d", B, help="Detached mode: run command in the background"),
-        DETACH_KEYS,
-        Flag("env", "e", L, help="Set environment variables"),
-        Flag("env-file", "", L, help="Read in a file of environment variables"),
-        Flag("interactive", "i", B, help="Keep STDIN open even if not attached"),
-        Flag("privileged", "", B, help="Give extended privileges to the command"),
-        Flag("tty", "t", B, help="Allocate a pseudo-TTY"),
-        Flag("user", "u", S, "", "Username or UID (format: <name|uid>[:<group|gid>])"),
-        Flag("workdir", "w", S, "", "Working directory inside the container"),
-        interspersed=False,
-        min_args=2,
-    ),
-    _c(
-        "stop",
-        "stop [OPTIONS] CONTAINER [CONTAINER...]",
-        "Stop one or more running containers",
-        "cmd_lifecycle:stop",
-        SIGNAL,
-        TIMEOUT,
-        Flag("time", "", N, None, "", hidden=True),
-        min_args=1,
-    ),
-    _c(
-        "kill",
-        "kill [OPTIONS] CONTAINER [CONTAINER...]",
-        "Kill one or more running containers",
-        "cmd_lifecycle:kill",
-        SIGNAL,
-        min_args=1,
-    ),
-    _c(
-        "restart",
-        "restart [OPTIONS] CONTAINER [CONTAINER...]",
-        "Restart one or more containers",
-        "cmd_lifecycle:restart",
-        SIGNAL,
-        TIMEOUT,
-        Flag("time", "", N, None, "", hidden=True),
-        min_args=1,
-    ),
-    _c(
-        "rm",
-        "rm [OPTIONS] CONTAINER [CONTAINER...]",
-        "Remove one or more containers",
-        "cmd_lifecycle:rm",
-        Flag("force", "f", B, help="Force the removal of a running container (uses SIGKILL)"),
-        Flag("link", "l", B, help="Remove the specified link"),
-        Flag("volumes", "v", B, help="Remove anonymous volumes associated with the container"),
-        min_args=1,
-    ),
-    _c(
-        "ls",
-        "ps [OPTIONS]",
-        "List containers",
-        "cmd_ps:ps",
-        Flag("all", "a", B, help="Show all containers (default shows just running)"),
-        FILTER,
-        FORMAT,
-        Flag("last", "n", N, -1, "Show n last created containers (includes all states)"),
-        Flag("latest", "l", B, help="Show the latest created container (includes all states)"),
-        Flag("no-trunc", "", B, help="Don't truncate output"),
-        Flag("quiet", "q", B, help="Only display container IDs"),
-        Flag("size", "s", B, help="Display total file sizes"),
-        max_args=0,
-    ),
-    _c(
-        "logs",
-        "logs [OPTIONS] CONTAINER",
-        "Fetch the logs of a container",
-        "cmd_logs:logs",
-        Flag("details", "", B, help="Show extra details provided to logs"),
-        Flag("follow", "f", B, help="Follow log output"),
-        Flag("since", "", S, "", "Show logs since timestamp or relative (e.g. 42m for 42 minutes)"),
-        Flag("tail", "n", S, "all", "Number of lines to show from the end of the logs"),
-        Flag("timestamps", "t", B, help="Show timestamps"),
-        Flag(
-            "until", "", S, "", "Show logs before a timestamp or relative (e.g. 42m for 42 minutes)"
-        ),
-        min_args=1,
-        max_args=1,
-    ),
-    _c(
-        "inspect",
-        "inspect [OPTIONS] CONTAINER [CONTAINER...]",
-        "Display detailed information on one or more containers",
-        "cmd_inspect:container_inspect",
-        FORMAT_F,
-        Flag("size", "s", B, help="Display total file sizes"),
-        min_args=1,
-    ),
-    _c(
-        "top",
-        "top CONTAINER [ps OPTIONS]",
-        "Display the running processes of a container",
-        "cmd_query:top",
-        interspersed=False,
-        min_args=1,
-    ),
-    _c(
-        "wait",
-        "wait CONTAINER [CONTAINER...]",
-        "Block until one or more containers stop, then print their exit codes",
-        "cmd_lifecycle:wait",
-        min_args=1,
-    ),
-    _c(
-        "cp",
-        "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|- | SRC_PATH|- CONTAINER:DEST_PATH",
-        "Copy files/folders between a container and the local filesystem",
-        "cmd_cp:cp",
-        Flag("archive", "a", B, help="Archive mode (copy all uid/gid information)"),
-        Flag("follow-link", "L", B, help="Always follow symbol link in SRC_PATH"),
-        Flag("quiet", "q", B, help="Suppress progress output during copy"),
-        min_args=2,
-        max_args=2,
-    ),
-    _c(
-        "diff",
-        "diff CONTAINER",
-        "Inspect changes to files or directories on a container's filesystem",
-        "cmd_query:diff",
-        min_args=1,
-        max_args=1,
-    ),
-    _c(
-        "export",
-        "export [OPTIONS] CONTAINER",
-        "Export a container's filesystem as a tar archive",
-        "cmd_cp:export",
-        Flag("output", "o", S, "", "Write to a file, instead of STDOUT"),
-        min_args=1,
-        max_args=1,
-    ),
-    _c(
-        "rename",
-        "rename CONTAINER NEW_NAME",
-        "Rename a container",
-        "cmd_lifecycle:rename",
-        min_args=2,
-        max_args=2,
-    ),
-    _c(
-        "pause",
-        "pause CONTAINER [CONTAINER...]",
-        "Pause all processes within one or more containers",
-        "cmd_lifecycle:pause",
-        min_args=1,
-    ),
-    _c(
-        "unpause",
-        "unpause CONTAINER [CONTAINER...]",
-        "Unpause all processes within one or more containers",
-        "cmd_lifecycle:unpause",
-        min_args=1,
-    ),
-    _lazy(
-        "update",
-        "update [OPTIONS] CONTAINER [CONTAINER...]",
-        "Update configuration of one or more containers",
-        "cmd_lifecycle:update",
-        "spec_run:UPDATE_FLAGS",
-        min_args=1,
-    ),
-    _c(
-        "stats",
-        "stats [OPTIONS] [CONTAINER...]",
-        "Display a live stream of container(s) resource usage statistics",
-        "cmd_stats:stats",
-        Flag("all", "a", B, help="Show all containers (default shows just running)"),
-        FORMAT,
-        Flag("no-stream", "", B, help="Disable streaming stats and only pull the first result"),
-        Flag("no-trunc", "", B, help="Do not truncate output"),
-    ),
-    _c(
-        "port",
-        "port CONTAINER [PRIVATE_PORT[/PROTO]]",
-        "List port mappings or a specific mapping for the container",
-        "cmd_query:port",
-        min_args=1,
-        max_args=2,
-    ),
-    _c(
-        "prune",
-        "prune [OPTIONS]",
-        "Remove all stopped containers",
-        "cmd_lifecycle:prune",
-        PRUNE_FILTER,
-        Flag("force", "f", B, help="Do not prompt for confirmation"),
-        max_args=0,
-    ),
-    _c(
-        "commit",
-        "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
-        "Create a new image from a container's changes",
-        "cmd_image:commit",
-        Flag("author", "a", S, "", 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'),
-        Flag("change", "c", L, help="Apply Dockerfile instruction to the created image"),
-        Flag("message", "m", S, "", "Commit message"),
-        Flag("pause", "p", B, True, "Pause container during commit"),
-        min_args=1,
-        max_args=2,
-    ),
-]
+from dockwright.cli.spec_common import cmd as _c
+from dockwright.cli.spec_container import CONTAINER as _CONTAINER
+from dockwright.cli.spec_more import IMAGE_REGISTRY, LOGIN, NETWORK
 
 _IMAGE = [
     _c(
@@ -371,6 +108,17 @@ _IMAGE = [
 
 _SYSTEM = [
     _c(
+        "prune",
+        "prune [OPTIONS]",
+        "Remove unused data",
+        "cmd_prune:system_prune",
+        Flag("all", "a", B, help="Remove all unused images not just dangling ones"),
+        PRUNE_FILTER,
+        Flag("force", "f", B, help="Do not prompt for confirmation"),
+        Flag("volumes", "", B, help="Prune anonymous volumes"),
+        max_args=0,
+    ),
+    _c(
         "version",
         "version [OPTIONS]",
         "Show the Docker version information",
@@ -409,11 +157,74 @@ _SYSTEM = [
     ),
 ]
 
+_CONTEXT = [
+    _c(
+        "create",
+        "create [OPTIONS] CONTEXT",
+        "Create a context",
+        "cmd_context:create",
+        Flag("description", "", S, "", "Description of the context"),
+        Flag("docker", "", S, "", "set the docker endpoint", "stringToString"),
+        min_args=1,
+        max_args=1,
+    ),
+    _c(
+        "ls",
+        "ls [OPTIONS]",
+        "List contexts",
+        "cmd_context:ls",
+        FORMAT,
+        Flag("quiet", "q", B, help="Only show context names"),
+        max_args=0,
+    ),
+    _c(
+        "use",
+        "use CONTEXT",
+        "Set the current docker context",
+        "cmd_context:use",
+        min_args=1,
+        max_args=1,
+    ),
+    _c(
+        "rm",
+        "rm CONTEXT [CONTEXT...]",
+        "Remove one or more contexts",
+        "cmd_context:rm",
+        Flag("force", "f", B, help="Force the removal of a context in use"),
+        min_args=1,
+    ),
+    _c(
+        "inspect",
+        "inspect [OPTIONS] [CONTEXT] [CONTEXT...]",
+        "Display detailed information on one or more contexts",
+        "cmd_context:inspect",
+        FORMAT_F,
+    ),
+    _c("show", "show", "Print the name of the current context", "cmd_context:show", max_args=0),
+]
+
+_COMPLETION = _c(
+    "completion",
+    "completion bash|zsh",
+    "Generate the autocompletion script for the specified shell",
+    "cmd_completion:completion",
+    min_args=1,
+    max_args=1,
+)
+
 COMMANDS: dict[str, Command] = {
     **{f"container {c.name}": c for c in _CONTAINER},
     **{f"image {c.name}": c for c in _IMAGE},
     **{f"system {c.name}": c for c in _SYSTEM},
+    **{f"context {c.name}": c for c in _CONTEXT},
+    **{f"image {c.name}": c for c in IMAGE_REGISTRY},
+    **{f"network {c.name}": c for c in NETWORK},
+    **{f"system {c.name}": c for c in LOGIN},
+    "completion": _COMPLETION,
 }
+
+# Commands docker has only at the top level (`docker login`, not `docker system login`).
+_TOP_ONLY = ("system version", "system inspect", "system login", "system logout")
 
 _SHORTCUTS = {
     "ps": "container ls",
@@ -426,6 +237,12 @@ _SHORTCUTS = {
     "info": "system info",
     "events": "system events",
     "inspect": "system inspect",
+    "pull": "image pull",
+    "push": "image push",
+    "save": "image save",
+    "load": "image load",
+    "login": "system login",
+    "logout": "system logout",
 }
 _CONTAINER_SHORT = (
     "run",
@@ -456,17 +273,27 @@ _ALIASES = {
     "container ps": "container ls",
     "container remove": "container rm",
     "image list": "image ls",
+    "context list": "context ls",
+    "context remove": "context rm",
     "image remove": "image rm",
+    "network list": "network ls",
+    "network remove": "network rm",
 }
 
 ROUTES: dict[str, str] = {
-    **{k: k for k in COMMANDS if k not in ("system version", "system inspect")},
+    **{k: k for k in COMMANDS if k not in _TOP_ONLY},
     **_SHORTCUTS,
     **{name: f"container {name}" for name in _CONTAINER_SHORT},
     **_ALIASES,
 }
 
-GROUPS = {"container": "Manage containers", "image": "Manage images", "system": "Manage Docker"}
+GROUPS = {
+    "container": "Manage containers",
+    "context": "Manage contexts",
+    "image": "Manage images",
+    "network": "Manage networks",
+    "system": "Manage Docker",
+}
 
 GLOBAL = Command(
     "",

@@ -70,12 +70,56 @@ def _go_float(value: float) -> str:
     return text
 
 
+# Fields that are Go maps in docker's types: json.Marshal writes their keys sorted, while
+# struct fields keep their declaration order (which the daemon's JSON already follows).
+MAP_FIELDS = frozenset(
+    {
+        "Labels",
+        "Attributes",
+        "Options",
+        "Sysctls",
+        "Annotations",
+        "ExposedPorts",
+        "Volumes",
+        "Ports",
+        "PortBindings",
+        "Networks",
+        "EndpointsConfig",
+        "Tmpfs",
+        "StorageOpt",
+        "DriverOpts",
+        "Details",
+        "Runtimes",
+        "DriverConfig",
+        "Config",
+    }
+)
+
+
+def _go_order(value: Any, is_map: bool = False) -> Any:
+    if isinstance(value, dict):
+        items = sorted(value.items()) if is_map else value.items()
+        return {
+            k: _go_order(v, k in MAP_FIELDS and isinstance(v, dict) and _map_like(k, v))
+            for k, v in items
+        }
+    if isinstance(value, list):
+        return [_go_order(v) for v in value]
+    return value
+
+
+def _map_like(key: str, value: dict[str, Any]) -> bool:
+    """`Config` is a map only inside LogConfig (string values); elsewhere it is a struct."""
+    return key != "Config" or all(isinstance(v, str) for v in value.values())
+
+
 def to_json(value: Any) -> str:
-    """docker's `json` function: Go's json.Marshal (HTML characters escaped)."""
+    """docker's `json` function: Go's json.Marshal (map keys sorted, HTML characters escaped)."""
     import json
 
     if value is MISSING:
         value = None
+    value = _go_order(value)
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -194,12 +238,20 @@ class _Scope:
         self.vars.append((name, value))
 
 
+# Go field names whose JSON names differ (`ID` is tagged "Id", `APIVersion` "ApiVersion"):
+# docker evaluates templates on typed structs, so `{{.ID}}` and `{{.Server.APIVersion}}` work.
+GO_FIELD_ALIASES = {"ID": "Id", "APIVersion": "ApiVersion", "MinAPIVersion": "MinAPIVersion"}
+
+
 def field_of(item: Any, name: str, args: list[Any] | None = None) -> Any:
     """`.Name` on a mapping (missing → MISSING) or an object (attribute or method)."""
     if item is None or item is MISSING:
         raise TemplateError(f"template: :1: nil pointer evaluating interface {{}}.{name}")
     if isinstance(item, dict):
-        return item.get(name, MISSING)
+        value = item.get(name, MISSING)
+        if value is MISSING and name in GO_FIELD_ALIASES:
+            value = item.get(GO_FIELD_ALIASES[name], MISSING)
+        return value
     attr = getattr(item, name, MISSING)
     if attr is MISSING or name.startswith("_"):
         raise TemplateError(

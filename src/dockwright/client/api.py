@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from typing import Any
 
+    from dockwright.client.tls import TLSConfig
+
     Params = Mapping[str, Any] | None
     Body = bytes | Iterable[bytes] | None
 
@@ -153,7 +155,9 @@ class Hijacked:
         return self.sock.recv(n)
 
     def has_pending(self) -> bool:
-        return bool(self._pending)
+        """Bytes readable without waiting (ours, or decrypted ones held inside a TLS socket)."""
+        pending = getattr(self.sock, "pending", None)
+        return bool(self._pending) or (pending is not None and pending() > 0)
 
     def sendall(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -179,10 +183,12 @@ class Client:
         host: str | None = None,
         api_version: str | None = None,
         timeout: float | None = None,
+        tls: TLSConfig | None = None,
     ) -> None:
-        self.endpoint: Endpoint = parse_host(host or default_host())
+        self.endpoint: Endpoint = parse_host(host or default_host(), tls is not None)
         self.api_version = api_version or os.environ.get("DOCKER_API_VERSION") or None
         self.timeout = timeout
+        self.tls = tls
         self._idle: http.BufferedSocket | None = None
 
     # -- connections --------------------------------------------------------------------------
@@ -192,7 +198,7 @@ class Client:
             bs, self._idle = self._idle, None
             return bs
         try:
-            return http.BufferedSocket(connect(self.endpoint, self.timeout))
+            return http.BufferedSocket(connect(self.endpoint, self.timeout, self.tls))
         except OSError as exc:
             raise DaemonUnreachable(self.endpoint.url, str(exc)) from exc
 

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Mapping
 
+    from dockwright.client.tls import TLSConfig
+
 DEFAULT_HOST = "unix:///run/dockwright.sock"
 HOST_ENV = ("DOCKWRIGHT_HOST", "DOCKER_HOST")
 
@@ -78,7 +80,9 @@ def default_host(env: Mapping[str, str] | None = None) -> str:
     return DEFAULT_HOST
 
 
-def connect(endpoint: Endpoint, timeout: float | None = None) -> socket.socket:
+def connect(
+    endpoint: Endpoint, timeout: float | None = None, tls: TLSConfig | None = None
+) -> socket.socket:
     """Open a stream socket to the daemon; raises OSError when nothing listens.
 
     Unix sockets use `_socket` directly: the `socket` module imports `enum` and friends, which
@@ -99,4 +103,12 @@ def connect(endpoint: Endpoint, timeout: float | None = None) -> socket.socket:
 
     sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+    if tls is None:
+        return sock
+    from dockwright.client.tls import wrap
+
+    try:
+        return wrap(sock, tls, endpoint.host)
+    except OSError:
+        sock.close()
+        raise

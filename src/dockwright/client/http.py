@@ -17,8 +17,8 @@ MAX_HEADER = 64 * 1024
 READ_SIZE = 64 * 1024
 
 
-class ProtocolError(Exception):
-    """The peer did not speak HTTP/1.1 as expected."""
+class ProtocolError(OSError):
+    """The peer did not speak HTTP/1.1 as expected (or closed the connection mid-message)."""
 
 
 class BufferedSocket:

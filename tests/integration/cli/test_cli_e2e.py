@@ -133,13 +133,21 @@ def test_missing_objects(daemon) -> None:  # type: ignore[no-untyped-def]
     assert all(status == 1 for status, _, _ in got)
 
 
+def _rows_sorted(r: Result) -> Result:
+    """docker lists the tags of one image in Go map order (random): compare rows as a set."""
+    head, *rows = r.out.splitlines(keepends=True) or [""]
+    if not head.startswith("REPOSITORY"):
+        return Result(r.status, "".join(sorted([head, *rows])), r.err)
+    return Result(r.status, head + "".join(sorted(rows)), r.err)
+
+
 def test_images_and_history(daemon) -> None:  # type: ignore[no-untyped-def]
     def scenario(cli: Cli) -> list[Result]:
         out = [
             cli("tag", "busybox", "bb:e2e"),
-            cli("images"),
+            _rows_sorted(cli("images")),
             cli("images", "-q"),
-            cli("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"),
+            _rows_sorted(cli("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}")),
             cli("image", "inspect", "-f", "{{.RepoTags}} {{.Os}}", "bb:e2e"),
             cli("history", "bb:e2e"),
             cli("rmi", "bb:e2e"),
@@ -327,3 +335,82 @@ def test_events_between_two_times(daemon) -> None:  # type: ignore[no-untyped-de
     assert actions[0] == "create" and "start" in actions and actions[-1] == "destroy"
     fmt = ("--format", "{{json .}}")
     assert dockwright(daemon.host, *args, *fmt).out == docker(daemon.host, *args, *fmt).out
+
+
+def test_signals_are_proxied_to_the_container(daemon) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import subprocess
+
+    from cli_e2e import DOCKWRIGHT
+
+    script = 'trap "echo got TERM; exit 12" TERM; echo ready; while true; do sleep 0.1; done'
+    env = {**os.environ, "DOCKER_HOST": daemon.host}
+    proc = subprocess.Popen(
+        [DOCKWRIGHT, "run", "--rm", "busybox", "sh", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, out, err) == (12, "got TERM\n", "")
+
+
+def test_terminal_size_follows_sigwinch(daemon) -> None:  # type: ignore[no-untyped-def]
+    import fcntl
+    import signal
+    import struct
+    import termios
+
+    from cli_e2e import DOCKWRIGHT
+
+    env = {**os.environ, "DOCKER_HOST": daemon.host}
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        os.execve(DOCKWRIGHT, [DOCKWRIGHT, "run", "-it", "--rm", "busybox", "sh"], env)
+    try:
+        _read_until(fd, b"# ")
+        os.write(fd, b"stty size\r")
+        assert b"30 100" in _read_until(fd, b"30 100")
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.kill(pid, signal.SIGWINCH)
+        time.sleep(0.5)
+        os.write(fd, b"stty size\r")
+        assert b"40 120" in _read_until(fd, b"40 120")
+        os.write(fd, b"exit 3\r")
+        _read_until(fd, b"\x00", 3)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 3
+
+
+def test_networks(daemon) -> None:  # type: ignore[no-untyped-def]
+    def scenario(cli: Cli) -> list[Result]:
+        return [
+            cli("network", "create", "--subnet", "10.77.0.0/24", "--label", "a=b", "clinet"),
+            cli("network", "ls"),
+            cli("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}}"),
+            cli(
+                "network",
+                "inspect",
+                "-f",
+                "{{.Name}} {{range .IPAM.Config}}{{.Subnet}}{{end}}",
+                "clinet",
+            ),
+            cli("network", "rm", "clinet"),
+            cli("network", "rm", "nosuchnet"),
+            cli("network", "inspect", "-f", "{{.Name}}", "nosuchnet"),
+        ]
+
+    got = both(daemon, scenario)
+    assert got[3][1] == "clinet 10.77.0.0/24\n"
+    assert got[5][0] == 1

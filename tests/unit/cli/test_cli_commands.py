@@ -244,3 +244,19 @@ def test_version_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_daemon_unreachable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-H", f"unix://{tmp_path}/none.sock", "ps"]) == 1
     assert "Cannot connect to the Docker daemon" in capsys.readouterr().err
+
+
+def test_system_prune_reports_each_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reports = {
+        "/v1.45/containers/prune": {"ContainersDeleted": ["c1"], "SpaceReclaimed": 1000},
+        "/v1.45/networks/prune": {"NetworksDeleted": ["n1"]},
+        "/v1.45/images/prune": {"ImagesDeleted": [{"Untagged": "bb:1"}, {"Deleted": "sha256:x"}]},
+    }
+    with fake_daemon(tmp_path, lambda req: json_response(reports[req.path])) as d:
+        assert run_main(d, "system", "prune", "-f", "-a") == 0
+    assert capsys.readouterr().out == (
+        "Deleted Containers:\nc1\n\nDeleted Networks:\nn1\n\n"
+        "Deleted Images:\nuntagged: bb:1\ndeleted: sha256:x\n\nTotal reclaimed space: 1kB\n"
+    )
+    images = api_requests(d.requests)[2]
+    assert json.loads(images.q("filters") or "") == {"dangling": {"false": True}}

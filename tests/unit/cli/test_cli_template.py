@@ -102,3 +102,8 @@ def test_go_printing() -> None:
 def test_json_escapes_html_like_go() -> None:
     assert to_json("<a&b>") == '"\\u003ca\\u0026b\\u003e"'
     assert to_json({"k": "é"}) == '{"k":"é"}'
+
+
+def test_go_field_names_reach_json_names() -> None:
+    data = {"Id": "abc", "Server": {"ApiVersion": "1.45"}}
+    assert render("{{.ID}} {{.Server.APIVersion}} {{.Id}}", data) == "abc 1.45 abc"
