@@ -29,6 +29,12 @@ def parse_args(argv: list[str]) -> DaemonConfig:
     p.add_argument("--cgroup-parent", help="cgroup directory for containers")
     p.add_argument("--config-file", "--config", dest="config_file", type=Path)
     p.add_argument("-D", "--debug", action="store_true")
+    p.add_argument("-b", "--bridge", help="bridge device of the default network")
+    p.add_argument("--bip", help="gateway address/prefix of the default network, e.g. 10.9.0.1/24")
+    p.add_argument("--ip-forward", action="store_true", help="set net.ipv4.ip_forward=1")
+    p.add_argument("--insecure-registry", action="append", default=[], help="host:port or CIDR")
+    p.add_argument("--registry-mirror", action="append", default=[], help="mirror URL")
+    p.add_argument("--max-concurrent-downloads", type=int, help="parallel layer downloads")
     p.add_argument("--tls", action="store_true", help="serve TCP addresses with TLS")
     p.add_argument("--tlsverify", action="store_true", help="TLS and require client certificates")
     p.add_argument("--tlscacert", type=Path, help="CA certificates clients must be signed by")
@@ -51,6 +57,18 @@ def parse_args(argv: list[str]) -> DaemonConfig:
         changes["cgroup_parent"] = args.cgroup_parent
     if args.debug:
         changes["debug"] = True
+    if args.bridge:
+        changes["bridge"] = args.bridge
+    if args.bip:
+        changes["bip"] = args.bip
+    if args.ip_forward:
+        changes["ip_forward"] = True
+    if args.insecure_registry:
+        changes["insecure_registries"] = (*config.insecure_registries, *args.insecure_registry)
+    if args.registry_mirror:
+        changes["registry_mirrors"] = (*config.registry_mirrors, *args.registry_mirror)
+    if args.max_concurrent_downloads:
+        changes["max_concurrent_downloads"] = args.max_concurrent_downloads
     if args.tls or args.tlsverify:
         if not (args.tlscert and args.tlskey):
             raise InvalidParameter("--tls needs --tlscert and --tlskey")

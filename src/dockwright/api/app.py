@@ -8,6 +8,7 @@ from dockwright.api.routes.containers import container_routes
 from dockwright.api.routes.events import event_routes
 from dockwright.api.routes.exec import exec_routes
 from dockwright.api.routes.images import image_routes
+from dockwright.api.routes.networks import network_routes
 from dockwright.api.routes.system import system_routes
 from dockwright.engine.engine import Engine
 
@@ -20,4 +21,5 @@ def build_router(engine: Engine) -> Router:
     router.add_all(exec_routes(engine.execs))
     router.add_all(image_routes(engine.images))
     router.add_all(event_routes(engine.events))
+    router.add_all(network_routes(engine.networks))
     return router

@@ -13,8 +13,10 @@ from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.events import EventBus
 from dockwright.engine.execs import ExecService
 from dockwright.engine.images import ImageService
+from dockwright.engine.networks import NetworkService
 from dockwright.engine.system import SystemService
 from dockwright.engine.wiring import LogReader, OverlayRootfs
+from dockwright.errors import NotFound
 from dockwright.kernel.cgroups import prepare_hybrid_for_crun, remove_cgroup
 from dockwright.runtime.conmon import ConmonRuntime
 from dockwright.store.containers import ContainerStore
@@ -41,7 +43,14 @@ class Engine:
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db = Database(root / "state.db")
         self.events = EventBus()
-        self.images = ImageService(root, self.db, self.events)
+        self.images = ImageService(
+            root,
+            self.db,
+            self.events,
+            insecure_registries=config.insecure_registries,
+            registry_mirrors=config.registry_mirrors,
+            max_concurrent_transfers=config.max_concurrent_downloads,
+        )
         runtimes: dict[str, RuntimePort] = {
             name: ConmonRuntime(path, config.state_dir, name=name)
             for name, path in config.runtimes.items()
@@ -56,7 +65,13 @@ class Engine:
             self.events,
         )
         self.containers.logs_reader = LogReader()
+        self.networks = NetworkService(config, self.db, self.events)
+        self.containers.network = self.networks
+        self.networks.container_lookup = self.containers.get
+        self.networks.container_dir = self.containers.container_dir
+        self.containers.removal_hooks.append(self.networks.forget)
         self.images.images_in_use = self.containers.images_in_use
+        self.images.containers = self.containers  # commit pauses and reads containers
         self.execs = ExecService(self.containers)
         self.system = SystemService(
             config, self.containers, _ImageCount(self.images), _daemon_id(root)
@@ -73,11 +88,19 @@ class Engine:
                 log.info("bound cgroup controllers %s to v1 hierarchies for crun", moved)
         engine = cls(config)
         engine.images.recover()
+        await engine.networks.open(engine._running)
         await engine.containers.recover()
         return engine
 
+    def _running(self, cid: str) -> bool:
+        try:
+            return self.containers.get(cid).running
+        except NotFound:
+            return False
+
     async def close(self) -> None:
         await self.containers.shutdown()
+        await self.networks.close(any(c.running for c in self.containers.store.all()))
         if not any(c.running for c in self.containers.store.all()):
             remove_cgroup(f"/{self.config.cgroup_name}")  # this daemon's parent, now empty
         self.db.close()

@@ -11,19 +11,23 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from dockwright.distribution.service import Distribution
+from dockwright.distribution.stores import Stores
 from dockwright.errors import InvalidParameter, NotImplementedYet
 from dockwright.image import config as cfg
+from dockwright.image.commit import commit_image
 from dockwright.image.layers import LayerStore
 from dockwright.image.reference import Reference, parse_normalized
 from dockwright.image.snapshot import Snapshotter
 from dockwright.image.store import ImageRecord, ImageStore
 from dockwright.store.content import ContentStore
 from dockwright.store.db import Database
+from dockwright.types.container import RUNNING, Container
 
 IMAGE_FILTERS = ("before", "dangling", "label", "reference", "since")
 Usage = dict[str, list[tuple[str, bool]]]  # image id → [(container id, running)]
@@ -41,6 +45,16 @@ class EventSink(Protocol):
     def publish(
         self, kind: str, action: str, actor_id: str, attributes: dict[str, str]
     ) -> None: ...
+
+
+class CommitPort(Protocol):
+    """What `commit` needs of the containers service (the engine sets `ImageService.containers`)."""
+
+    def get(self, ref: str) -> Container: ...
+
+    async def pause(self, ref: str) -> None: ...
+
+    async def unpause(self, ref: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,10 @@ class ImageService:
         db: Database,
         events: EventSink,
         images_in_use: Callable[[], Usage] | None = None,
+        *,
+        insecure_registries: tuple[str, ...] = (),
+        registry_mirrors: tuple[str, ...] = (),
+        max_concurrent_transfers: int = 3,
     ) -> None:
         self.content = ContentStore(data_root / "content")
         self.layers = LayerStore(db, data_root / "layers")
@@ -68,11 +86,17 @@ class ImageService:
         self.snapshots = Snapshotter(db, data_root / "containers", self.layers, self.store)
         self.events = events
         self.images_in_use: Callable[[], Usage] = images_in_use or dict
+        self.distribution = Distribution(
+            Stores(self.content, self.layers, self.store),
+            insecure_registries, registry_mirrors, max_concurrent_transfers,
+        )  # fmt: skip
+        self.containers: CommitPort | None = None
 
     def recover(self) -> None:
         """At daemon start, before serving: drop interrupted writes and unreferenced layers."""
         self.content.recover()
         self.layers.recover()
+        self.store.blobs.prune()
 
     # -- for the containers service (ImagesPort) -------------------------------------------
 
@@ -201,6 +225,67 @@ class ImageService:
             self._publish("tag", image_id, ref.familiar())
         self._publish("import", image_id, image_id)
         return image_id
+
+    # -- registries ------------------------------------------------------------------------
+
+    def pull(self, image: str, tag: str | None = None, platform: str | None = None,
+             auth: str | None = None) -> AsyncGenerator[dict[str, Any], None]:  # fmt: skip
+        """`docker pull`: progress messages; errors before the first one mean nothing started."""
+        return self.distribution.pull(image, tag, platform, auth, self._transferred("pull"))
+
+    def push(self, name: str, tag: str | None = None,
+             auth: str | None = None) -> AsyncGenerator[dict[str, Any], None]:  # fmt: skip
+        """`docker push`: progress messages, the last one with the manifest digest."""
+        return self.distribution.push(name, tag, auth, self._transferred("push"))
+
+    async def login(self, body: object) -> dict[str, str]:
+        """`docker login`: {"Status": "Login Succeeded", …} or Unauthorized."""
+        return await self.distribution.login(body)
+
+    def save(self, names: builtins.list[str]) -> AsyncGenerator[bytes, None]:
+        """`docker save`: the archive as chunks (errors before the first one)."""
+        return self.distribution.save(names)
+
+    async def load(self, chunks: AsyncIterable[bytes]) -> builtins.list[str]:
+        """`docker load`: loads every image of the archive; docker's "Loaded image" lines."""
+        lines = await self.distribution.load(chunks)
+        for line in lines:
+            for part in line.splitlines():
+                name = part.split(": ", 1)[-1]
+                self.events.publish("image", "load", name, {"name": name})
+        return lines
+
+    async def commit(self, container: str, repo: str | None = None, tag: str | None = None,
+                     comment: str = "", author: str = "",
+                     changes: builtins.list[str] | None = None, pause: bool = True) -> str:  # fmt: skip
+        """`docker commit`: the container's changes as a new image (paused meanwhile)."""
+        if self.containers is None:
+            raise NotImplementedYet("commit is not wired: the engine did not set containers")
+        ref = repo_tag_reference(repo, tag)
+        c = self.containers.get(container)
+        paused = pause and c.state.status == RUNNING
+        if paused:
+            await self.containers.pause(c.id)
+        try:
+            image_id = await asyncio.to_thread(
+                commit_image, self.store, c.image_id, self.snapshots.upper_dir(c.id), c.config,
+                c.id, changes or [], comment, author,
+            )  # fmt: skip
+        finally:
+            if paused:
+                await self.containers.unpause(c.id)
+        if ref is not None:
+            self.store.tag(image_id, ref)
+        attrs = {"comment": comment, "imageID": image_id, "imageRef": str(ref or "")}
+        self.events.publish("container", "commit", c.id, attrs)
+        return image_id
+
+    def _transferred(self, action: str) -> Callable[[str, str], None]:
+        def done(image_id: str, name: str) -> None:
+            attrs = dict(self.image_config(image_id).get("config", {}).get("Labels") or {})
+            self.events.publish("image", action, name, {**attrs, "name": name})
+
+        return done
 
     def _publish(self, action: str, image_id: str, name: str, labels: bool = True) -> None:
         attrs: dict[str, str] = {}

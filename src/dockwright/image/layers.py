@@ -75,6 +75,16 @@ class Layer:
     path: Path  # the diff directory, an overlayfs lowerdir
 
 
+@dataclass(frozen=True)
+class Staged:
+    """An unpacked diff waiting in a temporary directory to be committed on a parent."""
+
+    tmp: Path
+    dir_id: str
+    diff_id: str
+    size: int
+
+
 class LayerStore:
     """Layers in state.db (table `layers`) and under ``<data-root>/layers``."""
 
@@ -141,17 +151,38 @@ class LayerStore:
         """
         if parent is not None:
             self.get(parent)
+        return self.commit(self.stage(chunks), parent)
+
+    def stage(self, chunks: Iterable[bytes]) -> Staged:
+        """Unpack a layer tar into a temporary directory, not yet part of any chain.
+
+        A diff does not depend on its parent's contents, so layers can be staged in parallel
+        (as they download) and committed in order. The caller commits or discards the result.
+        """
         dir_id = secrets.token_hex(16)
         tmp = self.root / (TMP_PREFIX + dir_id)
         (tmp / "diff").mkdir(parents=True)
         try:
             result = extract(chunks, tmp / "diff", chown=self.chown)
-            size = tree_size(tmp / "diff")
-            return self._commit(tmp, dir_id, chain_id(parent, result.diff_id), result.diff_id,
-                                parent, size)  # fmt: skip
+            return Staged(tmp, dir_id, result.diff_id, tree_size(tmp / "diff"))
         except BaseException:
             _discard(tmp)
             raise
+
+    def commit(self, staged: Staged, parent: str | None) -> Layer:
+        """Register a staged diff on top of `parent` (an existing identical chain wins)."""
+        try:
+            chain = chain_id(parent, staged.diff_id)
+            return self._commit(staged.tmp, staged.dir_id, chain, staged.diff_id, parent,
+                                staged.size)  # fmt: skip
+        except BaseException:
+            _discard(staged.tmp)
+            raise
+
+    @staticmethod
+    def discard(staged: Staged) -> None:
+        """Drop a staged diff that will not be committed."""
+        _discard(staged.tmp)
 
     async def apply_async(self, chunks: AsyncIterable[bytes], parent: str | None = None) -> Layer:
         """`apply` fed from an async source (e.g. a request body), run in a worker thread."""

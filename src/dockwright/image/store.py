@@ -21,11 +21,14 @@ from typing import Any
 from dockwright.errors import InvalidParameter, NotFound
 from dockwright.image import config as cfg
 from dockwright.image import rmi
+from dockwright.image.blobs import LayerBlob, LayerBlobs
 from dockwright.image.instructions import apply_changes
+from dockwright.image.keep import MEDIA_BY_KIND, stage_keeping_blob
 from dockwright.image.layers import Layer, LayerStore, chain_ids
 from dockwright.image.reference import Reference, parse_any, parse_normalized
 from dockwright.store.content import ContentStore, digest_of
 from dockwright.store.db import Database
+from dockwright.store.pump import consume_in_thread
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS images (
@@ -92,6 +95,7 @@ class ImageStore:
         self.layers = layers
         self._configs: dict[str, dict[str, Any]] = {}
         db.ensure_schema(SCHEMA)
+        self.blobs = LayerBlobs(db, content)
 
     # -- creating --------------------------------------------------------------------------
 
@@ -123,15 +127,25 @@ class ImageStore:
                       message: str = "") -> str:  # fmt: skip
         """`docker import`: one layer from a root filesystem tar, a config, an optional tag."""
         ref = self.import_ref(repo_tag, changes)
-        layer = self.layers.apply(chunks)
+        layer = self._unpack_keeping(chunks)
         return self._finish_import(layer, ref, changes, message)
 
     async def import_rootfs_async(self, chunks: AsyncIterable[bytes], repo_tag: str | None,
                                   changes: list[str], message: str = "") -> str:  # fmt: skip
-        """`import_rootfs` with the tar unpacked in a worker thread as it arrives."""
+        """`import_rootfs` with the tar unpacked in a worker thread as it arrives.
+
+        The uploaded stream is kept as the layer's blob, so a push sends exactly this diff.
+        """
         ref = self.import_ref(repo_tag, changes)
-        layer = await self.layers.apply_async(chunks)
+        layer = await consume_in_thread(chunks, self._unpack_keeping)
         return self._finish_import(layer, ref, changes, message)
+
+    def _unpack_keeping(self, chunks: Iterable[bytes]) -> Layer:
+        kept = stage_keeping_blob(self.layers, self.content, chunks)
+        layer = self.layers.commit(kept.staged, None)
+        media = MEDIA_BY_KIND.get(kept.kind, "")
+        self.blobs.record(LayerBlob(layer.diff_id, kept.blob.digest, media, kept.blob.size))
+        return layer
 
     @staticmethod
     def import_ref(repo_tag: str | None, changes: list[str]) -> Reference | None:
@@ -275,6 +289,8 @@ class ImageStore:
             self._configs.pop(image, None)
             if self.content.has(image):
                 self.content.delete(image)
+        if result.deleted:
+            self.blobs.prune()
         return result
 
     def _apply(self, step: rmi.Step, result: DeleteResult) -> None:

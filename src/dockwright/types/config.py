@@ -33,6 +33,17 @@ class DaemonConfig:
     cgroup_parent: str | None = None
     debug: bool = False
     tls: TlsConfig | None = None
+    insecure_registries: tuple[str, ...] = ()
+    registry_mirrors: tuple[str, ...] = ()
+    max_concurrent_downloads: int = 3
+    # the default network: bridge device and gateway/prefix (Docker's --bridge, --bip); empty
+    # means derived from the instance (see dockwright.network.naming) and a free subnet
+    bridge: str = ""
+    bip: str = ""
+    # set net.ipv4.ip_forward=1 at start so containers reach beyond the host (Docker's
+    # --ip-forward); off by default here: published ports and container-to-container traffic
+    # on one bridge work without it
+    ip_forward: bool = False
 
     @property
     def instance(self) -> str:
@@ -71,6 +82,9 @@ _FILE_KEYS = {
     "exec-root": ("exec_root", Path),
     "cgroup-parent": ("cgroup_parent", str),
     "debug": ("debug", bool),
+    "bridge": ("bridge", str),
+    "bip": ("bip", str),
+    "ip-forward": ("ip_forward", bool),
 }
 
 

@@ -88,3 +88,18 @@ def test_api_version_prefixes(daemon):
     assert daemon.request("GET", "/v1.24/version")[0] == 200
     assert daemon.request("GET", "/v1.99/version")[0] == 400
     assert daemon.request("GET", "/v1.12/version")[0] == 400
+
+
+def test_networking_config_of_the_docker_cli(daemon):
+    body = {
+        "Image": "busybox",
+        "Cmd": ["true"],
+        "HostConfig": {"NetworkMode": "default"},
+        "NetworkingConfig": {"EndpointsConfig": {"default": {}}},
+    }
+    status, reply = _post(daemon, "/containers/create", body)
+    assert status == 201, reply
+    assert daemon.request("DELETE", f"/containers/{reply['Id']}")[0] == 204
+    body["NetworkingConfig"] = {"EndpointsConfig": {"nosuchnet": {}}}
+    status, reply = _post(daemon, "/containers/create", body)
+    assert status == 400 and "nosuchnet" in reply["message"]

@@ -81,7 +81,6 @@ def test_host_validation():
         HostSettings(restart_policy=RestartPolicy("sometimes")),
         HostSettings(auto_remove=True, restart_policy=RestartPolicy("always")),
         HostSettings(runtime="kata"),
-        HostSettings(network_mode="nosuchnet"),
         HostSettings(resources=Resources(memory=1024)),
         HostSettings(binds=("/a:/x", "/b:/x")),
     ]

@@ -17,6 +17,7 @@ from dockwright.api.schema.containers import (
     parse_restart_policy,
     summary_json,
 )
+from dockwright.api.schema.networks import parse_networking_config
 from dockwright.api.streams import frame, json_line
 from dockwright.engine.containers.detach import (
     DEFAULT_DETACH_KEYS,
@@ -33,14 +34,18 @@ MUX = "application/vnd.docker.multiplexed-stream"
 
 def container_routes(svc: ContainerService) -> list[Route]:
     async def create(req: Request) -> Response:
-        config, host = parse_create(await req.json())
-        c, warnings = svc.create(req.query.get("name"), config, host)
+        body = await req.json()
+        config, host = parse_create(body)
+        endpoints = parse_networking_config(body)
+        c, warnings = svc.create(req.query.get("name"), config, host, endpoints)
         return json_response({"Id": c.id, "Warnings": warnings}, status=201)
 
     async def list_(req: Request) -> Response:
         q = req.query
         size = q.bool("size")
-        found = svc.list(all=q.bool("all"), limit=q.int("limit", 0) or 0, filters=req.query.filters())
+        found = svc.list(
+            all=q.bool("all"), limit=q.int("limit", 0) or 0, filters=req.query.filters()
+        )
         return json_response([summary_json(svc.view(c, size), size) for c in found])
 
     async def inspect(req: Request) -> Response:

@@ -7,13 +7,16 @@ package does not import the engine's image stack, only its shape.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterable
+import logging
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any, Protocol
 
 from dockwright.api.http import Request, Response, json_response
 from dockwright.api.router import Route
 from dockwright.api.streams import json_line
-from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.errors import DockwrightError, InvalidParameter
+
+log = logging.getLogger(__name__)
 
 
 class ImageBackend(Protocol):
@@ -43,6 +46,81 @@ class ImageBackend(Protocol):
         message: str = "",
         source: str = "-",
     ) -> str: ...
+
+    def pull(
+        self,
+        image: str,
+        tag: str | None = None,
+        platform: str | None = None,
+        auth: str | None = None,
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
+
+    def push(
+        self, name: str, tag: str | None = None, auth: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
+
+    async def login(self, body: object) -> dict[str, str]: ...
+
+    def save(self, names: builtins.list[str]) -> AsyncGenerator[bytes, None]: ...
+
+    async def commit(
+        self,
+        container: str,
+        repo: str | None = None,
+        tag: str | None = None,
+        comment: str = "",
+        author: str = "",
+        changes: builtins.list[str] | None = None,
+        pause: bool = True,
+    ) -> str: ...
+
+    async def load(self, chunks: AsyncIterable[bytes]) -> builtins.list[str]: ...
+
+
+async def stream_bytes(
+    req: Request, chunks: AsyncGenerator[bytes, None], content_type: str
+) -> None:
+    """A binary download; errors before the first chunk get their HTTP status."""
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = b""
+    try:
+        w = await req.start_stream(content_type=content_type)
+        await w.write(first)
+        async for data in chunks:
+            await w.write(data)
+    except ConnectionError:
+        pass
+    finally:
+        await chunks.aclose()
+
+
+async def stream_messages(req: Request, messages: AsyncGenerator[dict[str, Any], None]) -> None:
+    """Docker's JSON progress stream. An error before the first message is raised (the server
+    answers with its status); later errors become an errorDetail line, as dockerd does."""
+    try:
+        first = await anext(messages)
+    except StopAsyncIteration:
+        first = None
+    w = await req.start_stream()
+    try:
+        if first is not None:
+            await w.write(json_line(first))
+        async for msg in messages:
+            await w.write(json_line(msg))
+    except ConnectionError:
+        pass  # the client went away: closing the iterator cancels the transfer
+    except Exception as exc:  # noqa: BLE001 - reported in the stream, the status is sent
+        if not isinstance(exc, DockwrightError):
+            log.exception("transfer failed")
+        text = exc.message if isinstance(exc, DockwrightError) else str(exc)
+        try:
+            await w.write(json_line({"errorDetail": {"message": text}, "error": text}))
+        except ConnectionError:
+            pass
+    finally:
+        await messages.aclose()
 
 
 def _filters(req: Request) -> dict[str, list[str]]:
@@ -74,13 +152,13 @@ def image_routes(svc: ImageBackend) -> list[Route]:
         )
         return json_response([_versioned_summary(i, req.version) for i in found])
 
-    async def create(req: Request) -> Response:
+    async def create(req: Request) -> Response | None:
         q = req.query
         if q.get("fromImage"):
-            raise NotImplementedYet(
-                f"pulling images is not implemented yet: cannot pull {q.get('fromImage')}; "
-                "import a root filesystem with fromSrc=- instead"
-            )
+            auth = req.headers.get("X-Registry-Auth")
+            messages = svc.pull(str(q.get("fromImage")), q.get("tag"), q.get("platform"), auth)
+            await stream_messages(req, messages)
+            return None
         source = q.get("fromSrc")
         if not source:
             raise InvalidParameter("either fromImage or fromSrc must be given")
@@ -108,8 +186,43 @@ def image_routes(svc: ImageBackend) -> list[Route]:
         records = await svc.remove(req.params["name"], q.bool("force"), q.bool("noprune"))
         return json_response(records)
 
+    async def push(req: Request) -> None:
+        auth = req.headers.get("X-Registry-Auth")
+        await stream_messages(req, svc.push(req.params["name"], req.query.get("tag"), auth))
+
+    async def login(req: Request) -> Response:
+        return json_response(await svc.login(await req.json()))
+
+    async def commit(req: Request) -> Response:
+        q = req.query
+        container = q.get("container")
+        if not container:
+            raise InvalidParameter("container is required")
+        image_id = await svc.commit(
+            container, q.get("repo"), q.get("tag"), q.get("comment") or "", q.get("author") or "",
+            q.getall("changes"), q.bool("pause", True),
+        )  # fmt: skip
+        return json_response({"Id": image_id}, 201)
+
+    async def save_many(req: Request) -> None:
+        await stream_bytes(req, svc.save(req.query.getall("names")), "application/x-tar")
+
+    async def save_one(req: Request) -> None:
+        await stream_bytes(req, svc.save([req.params["name"]]), "application/x-tar")
+
+    async def load(req: Request) -> Response:
+        lines = await svc.load(req.stream())
+        body = b"".join(json_line({"stream": line + "\n"}) for line in lines)
+        return Response(200, body, "application/json")
+
     return [
         Route("GET", "/images/json", list_),
+        Route("GET", "/images/get", save_many),
+        Route("POST", "/images/load", load),
+        Route("GET", "/images/{name:path}/get", save_one),
+        Route("POST", "/images/{name:path}/push", push),
+        Route("POST", "/auth", login),
+        Route("POST", "/commit", commit),
         Route("POST", "/images/create", create),
         Route("GET", "/images/{name:path}/json", inspect),
         Route("GET", "/images/{name:path}/history", history),

@@ -12,7 +12,14 @@ from dockwright.api.schema.common import (
     str_list,
     str_map,
 )
+from dockwright.api.schema.networks import (
+    networks_json,
+    ports_json,
+    summary_ports,
+    top_level_json,
+)
 from dockwright.engine.containers.views import ContainerView
+from dockwright.engine.networks import ContainerNetworking
 from dockwright.errors import InvalidParameter
 from dockwright.types.container import (
     ContainerConfig,
@@ -317,7 +324,11 @@ def mounts_json(v: ContainerView) -> list[dict[str, Any]]:
     return out
 
 
-def network_settings_json(v: ContainerView) -> dict[str, Any]:
+def network_settings_json(
+    v: ContainerView, net: ContainerNetworking | None = None
+) -> dict[str, Any]:
+    """NetworkSettings; `net` defaults to the view's `network` (the networks service's answer)."""
+    net = net if net is not None else v.network
     return {
         "Bridge": "",
         "SandboxID": v.sandbox_id,
@@ -325,18 +336,14 @@ def network_settings_json(v: ContainerView) -> dict[str, Any]:
         "HairpinMode": False,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,
-        "Ports": {},
+        "Ports": ports_json(net),
         "SecondaryIPAddresses": None,
         "SecondaryIPv6Addresses": None,
-        "EndpointID": "",
-        "Gateway": "",
+        **top_level_json(net),
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
         "IPv6Gateway": "",
-        "MacAddress": "",
-        "Networks": {},
+        "Networks": networks_json(net),
     }
 
 
@@ -410,12 +417,12 @@ def summary_json(v: ContainerView, size: bool = False) -> dict[str, Any]:
         "ImageID": c.image_id,
         "Command": command,
         "Created": int(c.created),
-        "Ports": [],
+        "Ports": summary_ports(v.network),
         "Labels": dict(c.config.labels),
         "State": c.state.status,
         "Status": status_text(v),
         "HostConfig": {"NetworkMode": c.host.network_mode},
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": {"Networks": networks_json(v.network)},
         "Mounts": mounts_json(v),
     }
     if size:

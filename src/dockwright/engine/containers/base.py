@@ -8,13 +8,16 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockwright.engine.containers.ports import ImagesPort, RootfsPort, RuntimePort
 from dockwright.engine.events import EventBus
 from dockwright.store.containers import ContainerStore
 from dockwright.types.config import DaemonConfig
 from dockwright.types.container import Container
+
+if TYPE_CHECKING:
+    from dockwright.engine.networks import NetworkService
 
 log = logging.getLogger("dockwright.containers")
 
@@ -60,6 +63,7 @@ class ContainerBase:
         # set by the exec service: the ids of a container's running execs; called on removal
         self.running_exec_ids: Callable[[str], list[str]] = lambda cid: []
         self.removal_hooks: list[Callable[[str], None]] = []
+        self.network: NetworkService | None = None  # set by the engine; endpoints at start/exit
 
     def container_dir(self, cid: str) -> Path:
         return self.config.data_root / "containers" / cid

@@ -71,6 +71,8 @@ class LifecycleMixin(ContainerBase):
                 stdin_once=c.config.stdin_once,
                 log_path=self.log_path(c.id),
             )
+            if self.network is not None:
+                await self.network.attach(c, pid, self.container_dir(c.id) / "hosts")
             await self.connect_pending_attachers(c)
             await runtime.start(c.id)
         except BaseException as exc:
@@ -89,6 +91,8 @@ class LifecycleMixin(ContainerBase):
             await self.runtime_of(c).delete(c.id, force=True)
         except Exception:
             pass
+        if self.network is not None:
+            await self.network.detach(c.id)
         await asyncio.to_thread(self.rootfs.unmount, c.id)
         self.fail_pending_attachers(c.id)
         code = int(getattr(exc, "exit_code", 128))
@@ -118,6 +122,8 @@ class LifecycleMixin(ContainerBase):
                 await self.runtime_of(c).delete(c.id, force=True)
             except Exception as exc:
                 log.warning("runtime delete of %s failed: %s", c.id[:12], exc)
+            if self.network is not None:
+                await self.network.detach(c.id)
             await asyncio.to_thread(self.rootfs.unmount, c.id)
             if status.oom_killed:
                 self.publish(c, "oom")
@@ -305,14 +311,19 @@ class LifecycleMixin(ContainerBase):
             if c.state.status == REMOVING:
                 await self.destroy(c)
             elif c.state.status in (RUNNING, PAUSED):
-                self._recover_one(c)
+                await self._recover_one(c)
             elif c.state.status == RESTARTING:
                 self.spawn(self._restart_later(c.id, 0), f"restart-{c.id[:12]}")
 
-    def _recover_one(self, c: Container) -> None:
-        # wait_exit covers both cases: it returns at once with the recorded code when the
-        # container exited while the daemon was down.
-        self.watch(c)
+    async def _recover_one(self, c: Container) -> None:
+        """Record an exit that happened while the daemon was down before anyone can ask;
+        watch a container that still runs."""
+        found = await asyncio.to_thread(self.runtime_of(c).recover, c.id)
+        if found.status in ("exited", "gone"):
+            status = found.exit or ExitStatus(255, exited_at=time.time(), error="container lost")
+            await self.on_exit(c.id, status)
+        else:
+            self.watch(c)
 
     async def apply_resources(self, c: Container) -> None:
         from dockwright.engine.containers.setup import update_resources

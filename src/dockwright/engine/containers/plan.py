@@ -168,9 +168,6 @@ def validate_host(host: HostSettings, runtimes: dict[str, str]) -> None:
         raise InvalidParameter("invalid restart policy: maximum retry count can't be negative")
     if host.runtime and host.runtime not in runtimes:
         raise InvalidParameter(f"unknown or invalid runtime name: {host.runtime}")
-    mode = host.network_mode
-    if mode not in ("", "default", "bridge", "none", "host") and not mode.startswith("container:"):
-        raise InvalidParameter(f"network {mode} not found")
     res = host.resources
     if res.memory and res.memory < 6 * 1024 * 1024:
         raise InvalidParameter("Minimum memory limit allowed is 6MB")

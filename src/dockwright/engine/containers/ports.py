@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from dockwright.runtime.types import ExitStatus
+from dockwright.runtime.types import ExitStatus, RecoveredState
 
 __all__ = ["ExitStatus"]
 
@@ -79,6 +79,10 @@ class RuntimePort(Protocol):
     async def delete(self, cid: str, force: bool = False) -> None: ...
 
     async def state(self, cid: str) -> str | None: ...
+
+    def recover(self, cid: str) -> RecoveredState:
+        """What became of the container while no daemon watched it (blocking)."""
+        ...
 
     async def wait_exit(self, cid: str) -> ExitStatus: ...
 

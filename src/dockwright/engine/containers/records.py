@@ -37,12 +37,21 @@ from dockwright.types.container import (
 
 class RecordsMixin(ContainerBase):
     def create(
-        self, name: str | None, request: ContainerConfig, host: HostSettings
-    ) -> tuple[Container, list[str]]:
-        """Record a new container (state `created`) and prepare its rootfs, all or nothing."""
+        self,
+        name: str | None,
+        request: ContainerConfig,
+        host: HostSettings,
+        endpoints: dict[str, tuple[str, tuple[str, ...]]] | None = None,
+    ) -> tuple[Container, builtins.list[str]]:
+        """Record a new container (state `created`) and prepare its rootfs, all or nothing.
+
+        `endpoints` is NetworkingConfig: network name → (static IPv4 or "", aliases).
+        """
         if not request.image:
             raise InvalidParameter("config cannot be empty in order to create a container")
         validate_host(host, self.config.runtimes)
+        if self.network is not None:
+            self.network.validate_mode(host.network_mode)
         host = with_swap_default(host)
         image_id, image_config = self.images.resolve(request.image)
         config = merge_config(request, image_config)
@@ -66,6 +75,7 @@ class RecordsMixin(ContainerBase):
         try:
             with self.store.db.transaction():
                 self.store.insert(c)
+                self._record_endpoints(cid, endpoints or {})
                 self.rootfs.prepare(image_id, cid)
         except BaseException:
             self.rootfs.remove(cid)
@@ -73,6 +83,22 @@ class RecordsMixin(ContainerBase):
             raise
         self.publish(c, "create")
         return c, []
+
+    def _record_endpoints(
+        self, cid: str, endpoints: dict[str, tuple[str, tuple[str, ...]]]
+    ) -> None:
+        """NetworkingConfig of a create; "default" is the default bridge network."""
+        if self.network is None:
+            return
+        for net, (ip, aliases) in endpoints.items():
+            if net in ("none", "host") or net.startswith("container:"):
+                continue
+            try:
+                self.network.set_endpoint_config(
+                    cid, "bridge" if net == "default" else net, ip, aliases
+                )
+            except NotFound as exc:  # a 404 would make the docker CLI try to pull the image
+                raise InvalidParameter(exc.message) from None
 
     def list(
         self, *, all: bool, limit: int, filters: dict[str, builtins.list[str]]

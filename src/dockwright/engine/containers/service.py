@@ -54,6 +54,7 @@ class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
             exec_ids=tuple(self.running_exec_ids(c.id)),
             size_rw=size_rw,
             size_root_fs=size_root,
+            network=self.network.networking(c) if self.network is not None else None,
         )
 
     def inspect(self, ref: str, size: bool = False) -> ContainerView:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockwright.types.container import Container, MountSpec
+
+if TYPE_CHECKING:
+    from dockwright.engine.networks import ContainerNetworking
 
 
 @dataclass(frozen=True)
@@ -26,3 +30,4 @@ class ContainerView:
     sandbox_key: str = ""
     size_rw: int = 0
     size_root_fs: int = 0
+    network: ContainerNetworking | None = None

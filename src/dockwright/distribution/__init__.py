@@ -1,0 +1,1 @@
+"""Image distribution: the registry v2 client and the pull, push, save and load pipelines."""

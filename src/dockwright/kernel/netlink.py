@@ -1,0 +1,145 @@
+"""Links, addresses and routes over rtnetlink (pyroute2), in the daemon's netns or a container's.
+
+Every call is synchronous and short (a few netlink round trips); async callers run them in a
+thread, which is also what lets `in_netns` move only that thread into a container's namespace.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Protocol
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from dockwright.errors import SystemError_
+from dockwright.kernel.netns import entered
+
+logging.getLogger("pyroute2").setLevel(logging.WARNING)  # its debug output drowns the daemon's
+
+
+class Links(Protocol):
+    """What the network executor needs from the kernel (recording fake: netlink_fake.py)."""
+
+    def ensure_bridge(self, name: str, address: str, prefixlen: int, mtu: int) -> None: ...
+
+    def delete_link(self, name: str) -> None: ...
+
+    def link_exists(self, name: str) -> bool: ...
+
+    def add_veth(self, host: str, bridge: str, netns: str, mtu: int, ifname: str) -> None: ...
+
+    def configure_container_side(
+        self, netns: str, ifname: str, ip: str, prefixlen: int, gateway: str, mac: str
+    ) -> None: ...
+
+    def host_networks(self) -> list[str]: ...
+
+    def set_sysctl(self, key: str, value: str) -> None: ...
+
+    def port_free(self, proto: str, host_ip: str, port: int) -> bool: ...
+
+
+def _fail(what: str, exc: NetlinkError) -> SystemError_:
+    return SystemError_(f"{what}: {os.strerror(exc.code).lower()}")
+
+
+class NetlinkLinks:
+    """The real implementation over pyroute2's IPRoute."""
+
+    def ensure_bridge(self, name: str, address: str, prefixlen: int, mtu: int) -> None:
+        with IPRoute() as ipr:
+            found = ipr.link_lookup(ifname=name)
+            if not found:
+                try:
+                    ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+                except NetlinkError as exc:
+                    raise _fail(f"create bridge {name}", exc) from None
+                found = ipr.link_lookup(ifname=name)
+            index = found[0]
+            have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
+            if address not in have:
+                ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
+            ipr.link("set", index=index, state="up")
+
+    def delete_link(self, name: str) -> None:
+        with IPRoute() as ipr:
+            try:
+                ipr.link("del", ifname=name)
+            except NetlinkError as exc:
+                if exc.code not in (errno.ENODEV, errno.ENOENT):
+                    raise _fail(f"delete link {name}", exc) from None
+
+    def link_exists(self, name: str) -> bool:
+        with IPRoute() as ipr:
+            return bool(ipr.link_lookup(ifname=name))
+
+    def add_veth(self, host: str, bridge: str, netns: str, mtu: int, ifname: str) -> None:
+        """A veth pair: `host` on `bridge`, its peer as `ifname` inside `netns`; on failure
+        nothing of it remains (and nothing that existed before is touched)."""
+        with IPRoute() as ipr, open(netns, "rb") as ns:
+            peer = {"ifname": ifname, "net_ns_fd": ns.fileno(), "mtu": mtu}
+            if ipr.link_lookup(ifname=host):  # never send an add that could hit another's link
+                raise SystemError_(f"create veth {host} on {bridge}: file exists")
+            try:
+                ipr.link("add", ifname=host, kind="veth", mtu=mtu, peer=peer)
+            except NetlinkError as exc:
+                raise _fail(f"create veth {host} on {bridge}", exc) from None
+            try:
+                index = ipr.link_lookup(ifname=host)[0]
+                master = ipr.link_lookup(ifname=bridge)[0]
+                ipr.link("set", index=index, master=master, state="up")
+            except (NetlinkError, IndexError) as exc:
+                ipr.link("del", ifname=host)
+                raise SystemError_(f"attach veth {host} to {bridge}: {exc}".lower()) from None
+
+    def configure_container_side(
+        self, netns: str, ifname: str, ip: str, prefixlen: int, gateway: str, mac: str
+    ) -> None:
+        """Address `ifname` and bring it and lo up; with a `gateway`, route everything there."""
+        with entered(netns):
+            ipr = IPRoute()
+        with ipr:
+            try:
+                eth0 = ipr.link_lookup(ifname=ifname)[0]
+                lo = ipr.link_lookup(ifname="lo")[0]
+                ipr.link("set", index=eth0, address=mac)
+                ipr.addr("add", index=eth0, address=ip, prefixlen=prefixlen)
+                ipr.link("set", index=eth0, state="up")
+                ipr.link("set", index=lo, state="up")
+                if gateway:
+                    ipr.route("add", dst="default", gateway=gateway)
+            except (NetlinkError, IndexError) as exc:
+                raise SystemError_(f"configure {ifname} in {netns}: {exc}".lower()) from None
+
+    def host_networks(self) -> list[str]:
+        """Every IPv4 prefix the daemon's netns routes or holds an address in."""
+        out: list[str] = []
+        with IPRoute() as ipr:
+            for r in ipr.get_routes(family=2):
+                dst = r.get_attr("RTA_DST")
+                if dst and r["dst_len"]:
+                    out.append(f"{dst}/{r['dst_len']}")
+            for a in ipr.get_addr(family=2):
+                addr = ipaddress.IPv4Interface(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
+                if not addr.ip.is_loopback:
+                    out.append(str(addr.network))
+        return out
+
+    def set_sysctl(self, key: str, value: str) -> None:
+        Path("/proc/sys", *key.split(".")).write_text(value)
+
+    def port_free(self, proto: str, host_ip: str, port: int) -> bool:
+        """Whether nothing on the host listens there (a bind test, closed at once)."""
+        kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind((host_ip or "0.0.0.0", port))
+            except OSError:
+                return False
+        return True

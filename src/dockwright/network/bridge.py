@@ -1,0 +1,85 @@
+"""The bridge driver's executor: plans (pure lists of operations) applied over the kernel seams.
+
+`plan_network` and `plan_join` say what to do as data (unit-tested against the recording fake);
+`Executor.run` applies the operations in order and, when one fails, undoes the ones already
+done, so a failed join leaves no veth behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dockwright.kernel.netlink import Links
+from dockwright.network.ipam import parse_subnet
+from dockwright.network.model import Endpoint, Network
+
+
+@dataclass(frozen=True)
+class Op:
+    """One kernel operation: `kind` names a Links method, `args` its arguments."""
+
+    kind: str
+    args: tuple[object, ...]
+
+
+# the operation that undoes each kind (None: nothing to undo)
+_UNDO: dict[str, Callable[[Op], Op | None]] = {
+    "ensure_bridge": lambda op: None,  # a bridge outlives a failed join
+    "set_sysctl": lambda op: None,
+    "add_veth": lambda op: Op("delete_link", (op.args[0],)),
+    "configure_container_side": lambda op: None,  # goes with the veth
+    "delete_link": lambda op: None,
+}
+
+
+def plan_network(n: Network) -> list[Op]:
+    """The bridge of `n`, with its gateway address, up; 127.0.0.1 may be DNATed onto it."""
+    prefix = parse_subnet(n.subnet).prefixlen
+    return [
+        Op("ensure_bridge", (n.bridge, n.gateway, prefix, n.mtu)),
+        Op("set_sysctl", (f"net.ipv4.conf.{n.bridge}.route_localnet", "1")),
+    ]
+
+
+def plan_join(n: Network, ep: Endpoint, netns: str) -> list[Op]:
+    """A veth from the bridge of `n` into `netns`, addressed as `ep` says."""
+    return [
+        Op("add_veth", (ep.host_ifname, n.bridge, netns, n.mtu, ep.ifname)),
+        Op(
+            "configure_container_side",
+            (netns, ep.ifname, ep.ip, ep.prefixlen, ep.gateway if ep.default_route else "", ep.mac),
+        ),
+    ]
+
+
+def plan_leave(ep: Endpoint) -> list[Op]:
+    return [Op("delete_link", (ep.host_ifname,))]
+
+
+def plan_remove_network(n: Network) -> list[Op]:
+    return [Op("delete_link", (n.bridge,))]
+
+
+class Executor:
+    def __init__(self, links: Links) -> None:
+        self.links = links
+
+    def run(self, ops: list[Op]) -> None:
+        done: list[Op] = []
+        try:
+            for op in ops:
+                getattr(self.links, op.kind)(*op.args)
+                done.append(op)
+        except BaseException:
+            self._undo(done)
+            raise
+
+    def _undo(self, done: list[Op]) -> None:
+        for op in reversed(done):
+            undo = _UNDO[op.kind](op)
+            if undo is not None:
+                try:
+                    getattr(self.links, undo.kind)(*undo.args)
+                except Exception:
+                    pass

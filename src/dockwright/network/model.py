@@ -1,0 +1,80 @@
+"""Network domain values (snake_case; Docker's JSON shape lives in the api package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network record: what to build on the host and how to address its endpoints."""
+
+    id: str
+    name: str
+    driver: str  # bridge (host and none are modes without records of their own)
+    bridge: str  # the host bridge device
+    subnet: str  # CIDR, e.g. 10.213.4.0/24
+    gateway: str  # the bridge's address inside the subnet
+    created: float = 0.0
+    ip_range: str = ""
+    internal: bool = False
+    mtu: int = 1500
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    default: bool = False  # the daemon's default network (name "bridge")
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """One published port: host_ip:host_port/proto → the container's port."""
+
+    proto: str  # tcp | udp
+    container_port: int
+    host_ip: str  # "" means every host address
+    host_port: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A container's attachment to one network."""
+
+    id: str
+    network_id: str
+    container_id: str
+    container_name: str
+    host_ifname: str  # the veth end on the host bridge
+    ip: str
+    prefixlen: int
+    gateway: str
+    mac: str
+    ports: tuple[PortMapping, ...] = ()
+    aliases: tuple[str, ...] = ()
+    static_ip: str = ""  # the address the user asked for (IPAMConfig), "" when allocated
+    ifname: str = "eth0"  # inside the container
+    default_route: bool = True  # the container's default route goes through this gateway
+
+
+@dataclass(frozen=True)
+class NetworkCreate:
+    """A request for a user-defined network (POST /networks/create)."""
+
+    name: str
+    driver: str = "bridge"
+    subnet: str = ""
+    gateway: str = ""
+    ip_range: str = ""
+    internal: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A network a container is configured to join at each start, beyond its NetworkMode's
+    (network connect), or the endpoint settings (static address, aliases) for that one."""
+
+    container_id: str
+    network_id: str
+    ip: str = ""
+    aliases: tuple[str, ...] = ()
+    created: float = 0.0
