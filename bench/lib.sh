@@ -72,8 +72,9 @@ wait_for() {  # wait_for SECONDS CMD...: poll until CMD succeeds
     done
 }
 
-dw() { "$DOCKER" -H "unix://$D/d.sock" "$@"; }
-dk() { "$DOCKER" -H "unix://$D2/docker.sock" "$@"; }
+# Bounded: a daemon bug must fail the script, not hang it (SIGKILL: docker run proxies SIGTERM).
+dw() { timeout -s KILL "${CMD_TIMEOUT:-120}" "$DOCKER" -H "unix://$D/d.sock" "$@"; }
+dk() { timeout -s KILL "${CMD_TIMEOUT:-120}" "$DOCKER" -H "unix://$D2/docker.sock" "$@"; }
 
 # dockwrightd first: it binds hugetlb to a v1 hierarchy, which the crun floor also needs.
 dw_start() {
@@ -185,6 +186,22 @@ remove_cgroups() {
 }
 
 # Host paths dockerd/containerd create outside their roots (shim sockets, plugin dir, trust key).
+# dockwrightd's own host network names derive from its data root (bridge dw-<instance>, nft
+# table dockwright-<instance>); the daemon removes them itself, this only catches a failure.
+remove_dw_network() {
+    local inst
+    inst=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:8])' \
+        "$(realpath -m "$D/data")")
+    if ip link show "dw-$inst" >/dev/null 2>&1; then
+        log "leftover bridge dw-$inst"
+        ip link delete "dw-$inst" || true
+    fi
+    if command -v nft >/dev/null && nft list table ip "dockwright-$inst" >/dev/null 2>&1; then
+        log "leftover nft table dockwright-$inst"
+        nft delete table ip "dockwright-$inst" || true
+    fi
+}
+
 remove_host_leftovers() {
     local p keep
     for p in /etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/s /run/containerd; do
@@ -223,6 +240,7 @@ bench_cleanup() {
     sleep 0.2
     unmount_under_root
     remove_cgroups
+    remove_dw_network
     remove_host_leftovers
     if grep -qF "$ROOT/" /proc/mounts; then
         log "mounts remain under $ROOT; leaving it in place"

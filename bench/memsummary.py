@@ -36,9 +36,13 @@ def main(argv: list[str]) -> None:
         for phase in PHASES:
             r = data.get((label, phase))
             if r:
-                print(f"| {label} | {phase} | {processes(r)} | {mib(r['rss_kb'])} | {mib(r['pss_kb'])} |")
+                print(
+                    f"| {label} | {phase} | {processes(r)} | {mib(r['rss_kb'])} | {mib(r['pss_kb'])} |"
+                )
     print()
-    print(f"| engine | idle RSS MiB | idle PSS MiB | RSS per container MiB | PSS per container MiB |")
+    print(
+        "| engine | idle RSS MiB | idle PSS MiB | RSS per container MiB | PSS per container MiB |"
+    )
     print("|---|---:|---:|---:|---:|")
     for label in ("dockwright", "docker"):
         idle, running = data.get((label, "idle")), data.get((label, "running"))

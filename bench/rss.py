@@ -64,16 +64,16 @@ def memory(pid: int) -> tuple[int, int]:
 def engine_pids(marker: str, roots: list[int]) -> list[int]:
     """Roots, processes naming `marker`, and their descendants, in the host mount namespace."""
     kids = children_map()
-    host = mnt_ns(1)
+    host = mnt_ns(os.getpid())  # ours; pid 1 may not be readable
     todo = list(roots) + [p for ps in kids.values() for p in ps if marker in cmdline(p)]
-    seen: set[int] = set()
+    seen: set[int] = {os.getpid()}  # this script names the marker too
     while todo:
         pid = todo.pop()
         if pid in seen or mnt_ns(pid) != host:  # a container's own process: not the engine
             continue
         seen.add(pid)
         todo.extend(kids.get(pid, []))
-    return sorted(seen)
+    return sorted(seen - {os.getpid()})
 
 
 def main(argv: list[str]) -> None:

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Medians from hyperfine's JSON exports and the ratios the issue sets as goals.
 
-Usage: summary.py run.json exec.json  (prints a markdown table and the goal verdicts)
+Usage: summary.py RESULT.json...  (prints a markdown table and the goal verdicts)
+
+Samples of the same command label in several files (rounds) are pooled before the median.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 
 # (dockwright label, dockerd label, goal: dockwright median <= goal * dockerd median)
@@ -18,17 +21,31 @@ GOALS = [
 
 
 def load(paths: list[str]) -> dict[str, dict]:
-    """Every hyperfine result by its command label."""
-    results: dict[str, dict] = {}
+    """Every command label with the statistics of its pooled samples (seconds)."""
+    times: dict[str, list[float]] = {}
     for path in paths:
         with open(path) as f:
             for r in json.load(f)["results"]:
-                results[r["command"]] = r
-    return results
+                times.setdefault(r["command"], []).extend(r["times"])
+    return {name: stats(ts) for name, ts in times.items()}
+
+
+def stats(ts: list[float]) -> dict:
+    return {
+        "median": statistics.median(ts),
+        "mean": statistics.fmean(ts),
+        "stddev": statistics.stdev(ts) if len(ts) > 1 else 0.0,
+        "min": min(ts),
+        "max": max(ts),
+        "times": ts,
+    }
 
 
 def table(results: dict[str, dict]) -> list[str]:
-    lines = ["| command | median ms | mean ± sd ms | min ms | max ms | runs |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| command | median ms | mean ± sd ms | min ms | max ms | runs |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, r in results.items():
         lines.append(
             f"| {name} | {r['median'] * 1e3:.1f} | {r['mean'] * 1e3:.1f} ± {r['stddev'] * 1e3:.1f}"
@@ -38,14 +55,19 @@ def table(results: dict[str, dict]) -> list[str]:
 
 
 def verdicts(results: dict[str, dict]) -> list[str]:
-    lines = ["| comparison | dockwright ms | dockerd ms | ratio | goal | met |", "|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "| comparison | dockwright ms | dockerd ms | ratio | goal | met |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for ours, theirs, goal in GOALS:
         if ours not in results or theirs not in results:
             continue
         a, b = results[ours]["median"], results[theirs]["median"]
         ratio = a / b
         met = "yes" if ratio <= goal else "**no**"
-        lines.append(f"| {ours} vs dockerd | {a * 1e3:.1f} | {b * 1e3:.1f} | {ratio:.2f} | ≤ {goal:.2f} | {met} |")
+        lines.append(
+            f"| {ours} vs dockerd | {a * 1e3:.1f} | {b * 1e3:.1f} | {ratio:.2f} | ≤ {goal:.2f} | {met} |"
+        )
     return lines
 
 

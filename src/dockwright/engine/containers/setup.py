@@ -45,8 +45,12 @@ def available_caps() -> tuple[str, ...]:
 
 async def prepare_start(svc: ContainerBase, c: Container) -> StartPlan:
     network = _network(svc, c)
-    rootfs = await asyncio.to_thread(svc.rootfs.mount, c.id)
-    return await asyncio.to_thread(_plan, svc, c, str(rootfs), network)
+    return await asyncio.to_thread(_mount_and_plan, svc, c, network)
+
+
+def _mount_and_plan(svc: ContainerBase, c: Container, network: str) -> StartPlan:
+    """The blocking part of a start, in one worker-thread hop."""
+    return _plan(svc, c, str(svc.rootfs.mount(c.id)), network)
 
 
 def _network(svc: ContainerBase, c: Container) -> str:
