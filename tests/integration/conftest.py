@@ -197,10 +197,14 @@ def daemon():
                 os.kill(pid, signal.SIGKILL)
             for m in reversed(leaked):
                 subprocess.run(["umount", "-l", m], check=False)
+            for cg in cgroups:  # container processes whose monitor died: ours by their cgroup
+                for procs in cg.rglob("cgroup.procs"):
+                    for pid in procs.read_text().split():
+                        os.kill(int(pid), signal.SIGKILL)
+            time.sleep(0.2)
             for cg in cgroups:
-                for sub in sorted(cg.rglob("*"), reverse=True):
-                    if sub.is_dir():
-                        sub.rmdir()
+                for sub in sorted((p for p in cg.rglob("*") if p.is_dir()), reverse=True):
+                    sub.rmdir()
                 cg.rmdir()
             shutil.rmtree(root, ignore_errors=True)
             if leaked or monitors or cgroups:

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 from dockwright.distribution.service import Distribution
 from dockwright.distribution.stores import Stores
-from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.engine import imageprune
+from dockwright.errors import Conflict, InvalidParameter, NotFound, NotImplementedYet
 from dockwright.image import config as cfg
 from dockwright.image.commit import commit_image
 from dockwright.image.layers import LayerStore
@@ -210,6 +211,34 @@ class ImageService:
             self._publish("delete", image_id, image_id, labels=False)
         await asyncio.to_thread(self.layers.sweep)
         return result.records
+
+    async def prune(self, filters: dict[str, builtins.list[str]]) -> dict[str, Any]:
+        """`POST /images/prune`: Docker's ImagesPruneReport; images in use are skipped quietly."""
+        plan = imageprune.plan_prune(self._prune_candidates(), filters)
+        sizes = self.layers.usage()
+        records: builtins.list[dict[str, str]] = []
+        for names in plan:
+            for name in names:
+                try:
+                    records += await self.remove(name)
+                except (Conflict, NotFound):
+                    continue
+        reclaimed = sum(sizes.get(r.get("Deleted", ""), 0) for r in records)
+        self.events.publish("image", "prune", "", {"reclaimed": str(reclaimed)})
+        return {"ImagesDeleted": records or None, "SpaceReclaimed": reclaimed}
+
+    def _prune_candidates(self) -> builtins.list[imageprune.Candidate]:
+        return [
+            imageprune.Candidate(
+                rec.id,
+                tuple(r.familiar() for r in rec.tags),
+                tuple(r.familiar() for r in rec.digests),
+                bool(self.store.children(rec.id)),
+                rec.created_ns / 1e9,
+                dict(self.image_config(rec.id).get("config", {}).get("Labels") or {}),
+            )
+            for rec in self.store.all()
+        ]
 
     async def import_image(self, chunks: AsyncIterable[bytes], repo: str | None = None,
                            tag: str | None = None, changes: builtins.list[str] | None = None,

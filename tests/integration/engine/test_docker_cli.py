@@ -206,3 +206,12 @@ def test_runtime_per_container(daemon):
     assert (r.returncode, r.stdout) == (0, "via runc\n"), r.stderr
     bad = daemon.docker("run", "--rm", "--runtime", "kata", "busybox", "true")
     assert bad.returncode == 125 and "unknown or invalid runtime name: kata" in bad.stderr
+
+
+def test_failed_start_of_rm_container_removes_it(daemon):
+    r = daemon.docker("run", "--rm", "--name", "gone", "busybox", "nosuchcmd", timeout=20)
+    assert r.returncode == 127 and "executable file not found" in r.stderr
+    deadline = time.monotonic() + 10
+    while daemon.docker("inspect", "gone").returncode == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert daemon.docker("inspect", "gone").returncode != 0

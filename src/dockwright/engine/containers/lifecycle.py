@@ -13,7 +13,7 @@ import time
 from dockwright.engine.containers.base import ContainerBase, log
 from dockwright.engine.containers.ports import ExitStatus
 from dockwright.engine.containers.setup import prepare_start
-from dockwright.errors import Conflict, InvalidParameter, NotModified
+from dockwright.errors import Conflict, InvalidParameter, NotFound, NotModified
 from dockwright.types.container import (
     CREATED,
     DEAD,
@@ -56,7 +56,18 @@ class LifecycleMixin(ContainerBase):
                 raise NotModified("container already started")
             if c.state.status in (REMOVING, DEAD):
                 raise Conflict(f"container {c.id[:12]} is marked for removal and cannot be started")
-            await self._start_locked(c)
+            try:
+                await self._start_locked(c)
+            except Exception:
+                if c.host.auto_remove:  # as dockerd: `run --rm` waits for the removal
+                    self.spawn(self._remove_quietly(c.id), f"autoremove-{c.id[:12]}")
+                raise
+
+    async def _remove_quietly(self, cid: str) -> None:
+        try:
+            await self.remove(cid, force=True, volumes=True)
+        except NotFound:
+            pass
 
     async def _start_locked(self, c: Container) -> None:
         runtime = self.runtime_of(c)
