@@ -10,6 +10,7 @@ from dockwright.api.routes.exec import exec_routes
 from dockwright.api.routes.images import image_routes
 from dockwright.api.routes.networks import network_routes
 from dockwright.api.routes.system import system_routes
+from dockwright.api.routes.system_df import system_df_routes
 from dockwright.engine.engine import Engine
 
 
@@ -22,4 +23,5 @@ def build_router(engine: Engine) -> Router:
     router.add_all(image_routes(engine.images))
     router.add_all(event_routes(engine.events))
     router.add_all(network_routes(engine.networks))
+    router.add_all(system_df_routes(engine.disk_usage))
     return router

@@ -52,12 +52,17 @@ def import_stream(ctx: Context, body: Iterator[bytes], params: dict[str, Any]) -
 
 
 def bootstrap(ctx: Context, p: Parsed) -> int:
-    """`image bootstrap busybox [--tag busybox:latest] [--busybox PATH]`."""
+    """`image bootstrap busybox [--tag busybox:latest] [--busybox PATH]`, or
+    `image bootstrap debian:SUITE [--mirror URI]` (debootstrap; needs root, takes minutes)."""
     from dockwright.cli.bootstrap import check_supported, write_busybox_rootfs
+    from dockwright.cli.debootstrap import debian_suite
     from dockwright.errors import DockwrightError
 
     name = p.args[0]
     try:
+        suite = debian_suite(name)
+        if suite is not None:
+            return bootstrap_debian(ctx, p, suite)
         check_supported(name)
     except DockwrightError as exc:
         raise CommandExit(1, f"Error: {exc.message}") from None
@@ -69,6 +74,24 @@ def bootstrap(ctx: Context, p: Parsed) -> int:
             raise CommandExit(1, f"Error: {exc.message}") from None
         tmp.seek(0)
         image_id = import_stream(ctx, file_chunks(tmp), {"fromSrc": "-", "repo": repo, "tag": tag})
+    ctx.out(image_id)
+    return 0
+
+
+def bootstrap_debian(ctx: Context, p: Parsed, suite: str) -> int:
+    """debootstrap into a scratch directory, stream it as a tar to the daemon, clean up."""
+    from dockwright.cli import debootstrap as dbs
+
+    mirror = p.opts["mirror"] or dbs.find_mirror()
+    repo, tag = split_reference(p.opts["tag"] or f"debian:{suite}")
+    root = dbs.build_dir()
+    try:
+        ctx.err(f"debootstrap {suite} from {mirror} into {root}")
+        dbs.run_debootstrap(suite, root, mirror)
+        params = {"fromSrc": "-", "repo": repo, "tag": tag, "changes": [dbs.DEFAULT_CMD]}
+        image_id = import_stream(ctx, dbs.tar_chunks(root), params)
+    finally:
+        dbs.remove_build_dir(root)
     ctx.out(image_id)
     return 0
 

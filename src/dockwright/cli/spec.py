@@ -96,17 +96,27 @@ _IMAGE = [
     ),
     _c(
         "bootstrap",
-        "bootstrap [OPTIONS] busybox",
-        "Build a base image offline (busybox from Debian's busybox-static)",
+        "bootstrap [OPTIONS] busybox|debian:SUITE",
+        "Build a base image: busybox offline, debian:SUITE with debootstrap",
         "cmd_bootstrap:bootstrap",
         Flag("tag", "", S, "", "Name and tag of the image (default NAME:latest)"),
         Flag("busybox", "", S, "/bin/busybox", "The static busybox binary to use"),
+        Flag("mirror", "", S, "", "Debian mirror (default: the first one in the apt sources)"),
         min_args=1,
         max_args=1,
     ),
 ]
 
 _SYSTEM = [
+    _c(
+        "df",
+        "df [OPTIONS]",
+        "Show docker disk usage",
+        "cmd_df:df",
+        FORMAT,
+        Flag("verbose", "v", B, help="Show detailed information on space usage"),
+        max_args=0,
+    ),
     _c(
         "prune",
         "prune [OPTIONS]",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dockwright.engine.containers.ports import RuntimePort
 from dockwright.engine.containers.service import ContainerService
+from dockwright.engine.df import DiskUsageService
 from dockwright.engine.events import EventBus
 from dockwright.engine.execs import ExecService
 from dockwright.engine.images import ImageService
@@ -73,6 +74,7 @@ class Engine:
         self.images.images_in_use = self.containers.images_in_use
         self.images.containers = self.containers  # commit pauses and reads containers
         self.execs = ExecService(self.containers)
+        self.disk_usage = DiskUsageService(self.images, self.containers)
         self.system = SystemService(
             config, self.containers, _ImageCount(self.images), _daemon_id(root)
         )

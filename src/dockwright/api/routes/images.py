@@ -76,6 +76,8 @@ class ImageBackend(Protocol):
 
     async def load(self, chunks: AsyncIterable[bytes]) -> builtins.list[str]: ...
 
+    async def prune(self, filters: dict[str, builtins.list[str]]) -> dict[str, Any]: ...
+
 
 async def stream_bytes(
     req: Request, chunks: AsyncGenerator[bytes, None], content_type: str
@@ -123,22 +125,6 @@ async def stream_messages(req: Request, messages: AsyncGenerator[dict[str, Any],
         await messages.aclose()
 
 
-def _filters(req: Request) -> dict[str, list[str]]:
-    """Docker's `filters` JSON: {"key": ["v"]} or the old {"key": {"v": true}} form."""
-    raw = req.query.json("filters", {}) or {}
-    if not isinstance(raw, dict):
-        raise InvalidParameter("invalid filters: expected a JSON object")
-    out: dict[str, list[str]] = {}
-    for key, values in raw.items():
-        if isinstance(values, dict):
-            out[key] = [k for k, on in values.items() if on]
-        elif isinstance(values, list):
-            out[key] = [str(v) for v in values]
-        else:
-            out[key] = [str(values)]
-    return out
-
-
 def _versioned_summary(item: dict[str, Any], version: tuple[int, int]) -> dict[str, Any]:
     """VirtualSize went away in API 1.44."""
     return {**item, "VirtualSize": item["Size"]} if version < (1, 44) else item
@@ -148,7 +134,7 @@ def image_routes(svc: ImageBackend) -> list[Route]:
     async def list_(req: Request) -> Response:
         q = req.query
         found = svc.list(
-            all=q.bool("all"), filters=_filters(req), shared_size=q.bool("shared-size")
+            all=q.bool("all"), filters=req.query.filters(), shared_size=q.bool("shared-size")
         )
         return json_response([_versioned_summary(i, req.version) for i in found])
 
@@ -215,8 +201,12 @@ def image_routes(svc: ImageBackend) -> list[Route]:
         body = b"".join(json_line({"stream": line + "\n"}) for line in lines)
         return Response(200, body, "application/json")
 
+    async def prune(req: Request) -> Response:
+        return json_response(await svc.prune(req.query.filters()))
+
     return [
         Route("GET", "/images/json", list_),
+        Route("POST", "/images/prune", prune, (1, 25)),
         Route("GET", "/images/get", save_many),
         Route("POST", "/images/load", load),
         Route("GET", "/images/{name:path}/get", save_one),

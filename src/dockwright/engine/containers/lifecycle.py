@@ -111,7 +111,7 @@ class LifecycleMixin(ContainerBase):
         c.state.exit_code, c.state.error = code, str(exc)
         c.state.finished_at = time.time()
         self.store.save(c)
-        self._waiters[c.id].resolve("exit", code, str(exc))
+        # next-exit waiters keep waiting, as with dockerd: the process never ran, so it never exited
 
     def watch(self, c: Container) -> None:
         """Own a monitor task that records the exit of `c`'s current process."""
