@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockwright.engine.builds import BuildService
 from dockwright.engine.containers.ports import RuntimePort
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.df import DiskUsageService
@@ -75,6 +76,7 @@ class Engine:
         self.images.containers = self.containers  # commit pauses and reads containers
         self.execs = ExecService(self.containers)
         self.disk_usage = DiskUsageService(self.images, self.containers)
+        self.builds = BuildService(self.containers, self.images, self.db, root / "builder")
         self.system = SystemService(
             config, self.containers, _ImageCount(self.images), _daemon_id(root)
         )

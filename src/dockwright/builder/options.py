@@ -1,0 +1,21 @@
+"""The options of one build, as `POST /build` gives them. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    dockerfile: str = "Dockerfile"
+    tags: tuple[str, ...] = ()
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+    no_cache: bool = False
+    quiet: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    remove: bool = True  # rm: remove intermediate containers after a successful step
+    force_remove: bool = False  # forcerm: also after a failed one
+    network_mode: str = "default"  # for RUN containers
+    extra_hosts: tuple[str, ...] = ()
+    shm_size: int = 0
