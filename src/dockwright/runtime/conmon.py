@@ -33,6 +33,7 @@ from dockwright.kernel.cgroups import prepare_hybrid_for_crun, remove_cgroup
 from dockwright.kernel.procs import pid_alive, wait_pidfd
 from dockwright.runtime.attach import AttachSession, connect_attach, write_resize
 from dockwright.runtime.conmon_args import CONMON, ConmonCommon, create_args
+from dockwright.runtime.direct_exec import DirectExec, launch_direct_exec
 from dockwright.runtime.errors import RuntimeCommandError, start_error
 from dockwright.runtime.execs import ExecSession, launch_exec
 from dockwright.runtime.monitor import lost_exit, open_monitor, read_exit, read_pid
@@ -323,14 +324,21 @@ class ConmonRuntime:
         stdin: bool,
         detach: bool,
         exec_id: str | None = None,
-    ) -> ExecSession:
-        """Run `process` (an OCI process object) in the running container through conmon.
+    ) -> ExecSession | DirectExec:
+        """Run `process` (an OCI process object) in the running container.
+
+        Attached non-TTY execs run the OCI runtime directly (runtime.direct_exec); the others
+        go through conmon.
 
         Attached sessions are connected before the process starts, so no output is lost.
         Raises StartError when the runtime cannot start it (e.g. executable not found).
         """
         bundle = self.bundle_of(cid)
         exec_id = _check_id("exec id", exec_id or os.urandom(16).hex())
+        if not tty and not detach:
+            return await launch_direct_exec(
+                self._cli.argv(), cid, bundle / "exec" / exec_id, process, stdin=stdin
+            )
         return await launch_exec(
             self._common,
             cid,
