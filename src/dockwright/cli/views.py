@@ -222,19 +222,19 @@ class ImageView:
 
     @property
     def VirtualSize(self) -> str:  # noqa: N802
-        return human_size(float(self.img.get("VirtualSize") or self.img.get("Size") or 0))
+        return human_size(float(self.img.get("VirtualSize") or self.img.get("Size") or 0), 3)
 
     @property
     def SharedSize(self) -> str:  # noqa: N802
         shared = self.img.get("SharedSize", -1)
-        return "N/A" if shared is None or shared < 0 else human_size(shared)
+        return "N/A" if shared is None or shared < 0 else human_size(shared, 3)
 
     @property
     def UniqueSize(self) -> str:  # noqa: N802
         shared = self.img.get("SharedSize", -1)
         if shared is None or shared < 0:
             return "N/A"
-        return human_size(float(self.img.get("Size") or 0) - shared)
+        return human_size(float(self.img.get("Size") or 0) - shared, 3)
 
     @property
     def Containers(self) -> str:  # noqa: N802

@@ -39,6 +39,9 @@ class OverlayRootfs:
     def upper_dir(self, cid: str) -> Path:
         return self.snapshots.upper_dir(cid)
 
+    def all(self) -> list[str]:
+        return self.snapshots.all()
+
     def lower_dirs(self, cid: str) -> list[Path]:
         try:
             return self.snapshots.lower_dirs(cid)

@@ -59,3 +59,27 @@ def test_sigkill_daemon_keeps_containers_and_restart_readopts():
         pids = conmon_pids_under(root)
         shutil.rmtree(root, ignore_errors=True)
         assert not leaked and not pids
+
+
+def test_files_without_a_record_are_swept_at_start():
+    import sqlite3
+
+    root = Path(tempfile.mkdtemp(prefix="dwt-orphan-", dir="/tmp"))
+    d = start_daemon(root)
+    try:
+        bootstrap_busybox(d)
+        assert d.docker("create", "--name", "orphan", "busybox", "true").returncode == 0
+        cid = d.docker("inspect", "-f", "{{.Id}}", "orphan").stdout.strip()
+        stop_daemon(d)
+        with sqlite3.connect(root / "data" / "state.db") as db:  # a crash between the two steps
+            db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+        assert (root / "data" / "containers" / cid).exists()
+        d = start_daemon(root)
+        assert not (root / "data" / "containers" / cid).exists()
+        assert d.docker("run", "--rm", "busybox", "true").returncode == 0
+    finally:
+        remove_all_containers(d)
+        stop_daemon(d)
+        leaked = mounts_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+        assert not leaked

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from dockwright.engine.networks import NetworkService
 
 log = logging.getLogger("dockwright.containers")
+CLEANUP_TIMEOUT = 30.0  # seconds shutdown waits for removals in flight
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ContainerBase:
         self._waiters: defaultdict[str, Waiters] = defaultdict(Waiters)
         self._monitors: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._pending_attach: defaultdict[str, list[Any]] = defaultdict(list)
         # set by the exec service: the ids of a container's running execs; called on removal
         self.running_exec_ids: Callable[[str], list[str]] = lambda cid: []
@@ -117,8 +119,21 @@ class ContainerBase:
     def exit_future(self, cid: str) -> asyncio.Future[tuple[int, str]]:
         raise NotImplementedError
 
+    def sweep_orphans(self) -> list[str]:
+        raise NotImplementedError
+
+    def own_cleanup(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A cleanup that must finish even when the daemon shuts down meanwhile."""
+        task = asyncio.ensure_future(coro)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+        return task
+
     async def shutdown(self) -> None:
-        """Stop watching containers; they keep running under conmon (live restore)."""
+        """Finish cleanups in flight, then stop watching containers; they keep running under
+        conmon (live restore)."""
+        if self._cleanups:
+            await asyncio.wait(list(self._cleanups), timeout=CLEANUP_TIMEOUT)
         tasks = list(self._background)
         for task in tasks:
             task.cancel()

@@ -129,17 +129,14 @@ class LifecycleMixin(ContainerBase):
             c.state.status, c.state.pid = EXITED, 0
             c.state.exit_code, c.state.oom_killed = status.code, status.oom_killed
             c.state.finished_at = status.exited_at or time.time()
-            try:
-                await self.runtime_of(c).delete(c.id, force=True)
-            except Exception as exc:
-                log.warning("runtime delete of %s failed: %s", c.id[:12], exc)
+            restart_delay = self._restart_delay(c)
+            if restart_delay is not None or not c.host.auto_remove:
+                await self._release_runtime(c)  # an auto-removed one is released by destroy
             if self.network is not None:
                 await self.network.detach(c.id)
-            await asyncio.to_thread(self.rootfs.unmount, c.id)
             if status.oom_killed:
                 self.publish(c, "oom")
             self.publish(c, "die", exitCode=str(status.code))
-            restart_delay = self._restart_delay(c)
             if restart_delay is not None:
                 c.state.status = RESTARTING
             self.store.save(c)
@@ -148,6 +145,14 @@ class LifecycleMixin(ContainerBase):
             self.spawn(self._restart_later(c.id, restart_delay), f"restart-{cid[:12]}")
         elif c.host.auto_remove:
             await self.remove(c.id, force=True, volumes=True)
+
+    async def _release_runtime(self, c: Container) -> None:
+        """Drop the runtime's state of an exited container and unmount its rootfs."""
+        try:
+            await self.runtime_of(c).delete(c.id, force=True)
+        except Exception as exc:
+            log.warning("runtime delete of %s failed: %s", c.id[:12], exc)
+        await asyncio.to_thread(self.rootfs.unmount, c.id)
 
     def _restart_delay(self, c: Container) -> float | None:
         """Seconds before the restart policy restarts `c`, or None when it stays down."""
@@ -318,6 +323,9 @@ class LifecycleMixin(ContainerBase):
 
     async def recover(self) -> None:
         """After a daemon restart: re-adopt running containers, record the ones that exited."""
+        orphans = await asyncio.to_thread(self.sweep_orphans)
+        if orphans:
+            log.info("removed files of %d containers without a record", len(orphans))
         for c in self.store.all():
             if c.state.status == REMOVING:
                 await self.destroy(c)

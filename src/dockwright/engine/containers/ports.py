@@ -42,6 +42,10 @@ class RootfsPort(Protocol):
 
     def lower_dirs(self, cid: str) -> list[Path]: ...
 
+    def all(self) -> list[str]:
+        """Ids of every container that has a rootfs snapshot."""
+        ...
+
 
 class AttachStream(Protocol):
     async def read(self) -> tuple[int, bytes]:

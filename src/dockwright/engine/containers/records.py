@@ -168,17 +168,17 @@ class RecordsMixin(ContainerBase):
             await self.destroy(c)
 
     async def destroy(self, c: Container) -> None:
-        """Remove a stopped container's record, rootfs and files; waiters learn it is gone."""
+        """Remove a stopped container's record, then its runtime state, rootfs and files.
+
+        `removed` waiters are answered as soon as the record is gone (`docker run --rm` returns
+        then); the caller still awaits the file cleanup. A crash in between leaves files
+        without a record, which `sweep_orphans` removes at the next start.
+        """
         c.state.status = REMOVING
         self.store.save(c)
         monitor = self._monitors.pop(c.id, None)
         if monitor is not None:
             monitor.cancel()
-        try:
-            await self.runtime_of(c).delete(c.id, force=True)
-        except Exception:  # already gone is fine; anything else must not block removal
-            pass
-        await asyncio.to_thread(self._remove_files, c.id)
         self.store.delete(c.id)
         self.fail_pending_attachers(c.id)  # clients attached to a never-started container
         for hook in self.removal_hooks:
@@ -187,6 +187,26 @@ class RecordsMixin(ContainerBase):
         self._waiters[c.id].resolve("removed", c.state.exit_code, c.state.error)
         self._waiters.pop(c.id, None)
         self._locks.pop(c.id, None)
+        # shielded and owned by the service: a daemon shutting down waits for it (base.shutdown)
+        await asyncio.shield(self.own_cleanup(self._release_and_remove(c)))
+
+    async def _release_and_remove(self, c: Container) -> None:
+        try:
+            await self.runtime_of(c).delete(c.id, force=True)
+        except Exception:  # already gone is fine; anything else must not block removal
+            pass
+        await asyncio.to_thread(self._remove_files, c.id)
+
+    def sweep_orphans(self) -> builtins.list[str]:
+        """Remove rootfs snapshots and directories whose container record is gone (blocking)."""
+        known = {c.id for c in self.store.all()}
+        on_disk = set(self.rootfs.all())
+        root = self.config.data_root / "containers"
+        on_disk |= {p.name for p in root.iterdir() if p.is_dir() and len(p.name) == 64}
+        orphans = sorted(on_disk - known)
+        for cid in orphans:
+            self._remove_files(cid)
+        return orphans
 
     def _remove_files(self, cid: str) -> None:
         self.rootfs.unmount(cid)
