@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -12,75 +11,9 @@ from pathlib import Path
 import pytest
 from cli_e2e import DOCKWRIGHT
 from tests.integration.conftest import start_daemon, stop_daemon
+from tests.integration.pki import free_port, make_pki
 
 pytestmark = pytest.mark.integration
-
-
-def _openssl(cwd: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _issue(cwd: Path, name: str, usage: str) -> None:
-    """A key and a certificate for `name`, signed by ca.pem."""
-    (cwd / f"{name}.cnf").write_text(f"subjectAltName=IP:127.0.0.1\nextendedKeyUsage={usage}\n")
-    _openssl(
-        cwd,
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        f"/CN={name}",
-        "-keyout",
-        f"{name}-key.pem",
-        "-out",
-        f"{name}.csr",
-    )
-    _openssl(
-        cwd,
-        "x509",
-        "-req",
-        "-in",
-        f"{name}.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca-key.pem",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        f"{name}.cnf",
-        "-out",
-        f"{name}.pem",
-    )
-
-
-def _pki(cwd: Path) -> None:
-    _openssl(
-        cwd,
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=cli-test-ca",
-        "-keyout",
-        "ca-key.pem",
-        "-out",
-        "ca.pem",
-    )
-    _issue(cwd, "server", "serverAuth")
-    _issue(cwd, "client", "clientAuth")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(
@@ -95,8 +28,8 @@ def _cli(
 
 def test_tls_verify_with_client_certificate() -> None:
     root = Path(tempfile.mkdtemp(prefix="dwcli-tls-", dir="/tmp"))
-    _pki(root)
-    host = f"tcp://127.0.0.1:{_port()}"
+    make_pki(root)
+    host = f"tcp://127.0.0.1:{free_port()}"
     tls = (
         "--tlsverify",
         "--tlscacert",
