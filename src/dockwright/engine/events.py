@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 RING_SIZE = 1024
@@ -44,16 +43,6 @@ class EventBus:
             for e in self._ring
             if e.time_nano >= since_nano and (until_nano is None or e.time_nano <= until_nano)
         ]
-
-    async def subscribe(self) -> AsyncIterator[Event]:
-        """Yield events published from now on, until the consumer stops iterating."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
-        self._subscribers.add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.discard(queue)
 
     def open_subscription(self) -> asyncio.Queue[Event]:
         """A queue that starts receiving now (call before reading history to miss nothing)."""

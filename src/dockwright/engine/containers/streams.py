@@ -27,7 +27,6 @@ class AttachSession:
     tty: bool
     want: frozenset[int]
     _stream: asyncio.Future[AttachStream | None] = field(repr=False)
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def pending(cls, tty: bool, want: frozenset[int]) -> AttachSession:
@@ -45,7 +44,6 @@ class AttachSession:
         """Hand the session its stream; None ends it (the container will not start)."""
         if not self._stream.done():
             self._stream.set_result(stream)
-            self.connected.set()
 
     @property
     def waiting(self) -> bool:
