@@ -24,7 +24,7 @@ from dockwright.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from dockwright.kernel import nft
 from dockwright.kernel.netlink import Links, NetlinkLinks
 from dockwright.kernel.netns import udp_socket_in
-from dockwright.network import bridge, ipam, nftrules, ports
+from dockwright.network import bridge, ipam, nftrules, ports, vlan
 from dockwright.network.defaults import default_is_stale, default_network, user_network
 from dockwright.network.dns import SocketFactory
 from dockwright.network.endpoints import hosts_with_address, new_endpoint, next_ifname
@@ -52,6 +52,7 @@ __all__ = [
 log = logging.getLogger("dockwright.networks")
 
 PREDEFINED = ("bridge", "host", "none")
+ATTACHABLE = ("bridge", *vlan.DRIVERS)  # drivers whose networks give containers endpoints
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,9 @@ class NetworkService:
     def _bridges(self) -> list[Network]:
         return [n for n in self.records.networks() if n.driver == "bridge"]
 
+    def _attachable(self) -> list[Network]:
+        return [n for n in self.records.networks() if n.driver in ATTACHABLE]
+
     async def program(self) -> None:
         """Rewrite this daemon's nft table from the records."""
         async with self._rules_lock:
@@ -179,7 +183,7 @@ class NetworkService:
         if c.config.network_disabled or mode in ("host", "none") or mode.startswith("container:"):
             return None
         n = self.records.network("bridge" if mode == "default" else mode)
-        return n if n.driver == "bridge" else None
+        return n if n.driver in ATTACHABLE else None
 
     def validate_mode(self, mode: str) -> None:
         """For container create: InvalidParameter("network X not found") unless `mode` is a
@@ -198,7 +202,7 @@ class NetworkService:
         if primary is None:
             return []
         wanted = {w.network_id: w for w in self.records.wanted(container_id=c.id)}
-        nets = {n.id: n for n in self._bridges()}
+        nets = {n.id: n for n in self._attachable()}
         out = [(primary, wanted.pop(primary.id, None))]
         return out + [(nets[w.network_id], w) for w in wanted.values() if w.network_id in nets]
 
@@ -223,7 +227,7 @@ class NetworkService:
         try:
             for i, (n, w) in enumerate(self._targets(c)):
                 eps.append(self._allocate(n, c, f"eth{i}", w))
-                await asyncio.to_thread(self.executor.run, bridge.plan_join(n, eps[-1], netns))
+                await asyncio.to_thread(self.executor.run, _plan_join(n, eps[-1], netns))
             if any(ep.ports for ep in eps):
                 await self.program()
             if eps:
@@ -233,7 +237,7 @@ class NetworkService:
         except BaseException:
             self.dns.stop(c.id)
             for ep in eps:
-                await self._release(ep)
+                await self._release(ep, netns=netns)
             raise
 
     def _allocate(self, n: Network, c: Container, ifname: str, w: Wanted | None) -> Endpoint:
@@ -248,13 +252,15 @@ class NetworkService:
             c.id,
             c.name,
             [e for e in every if e.network_id == n.id],
-            reqs if first else [],
+            reqs if first and n.driver == "bridge" else [],  # Docker ignores -p elsewhere
             [m for e in every for m in e.ports],
             self.links.port_free,
             requested_ip=w.ip if w else "",
             aliases=w.aliases if w else (),
             ifname=ifname,
         )
+        if n.driver in vlan.DRIVERS:
+            ep = vlan.endpoint_on(n, ep)
         self.records.save_endpoint(ep)
         return ep
 
@@ -282,9 +288,10 @@ class NetworkService:
             except Exception as exc:
                 log.warning("removing %s failed: %s", ep.host_ifname, exc)
 
-    async def _release(self, ep: Endpoint, program: bool = True) -> None:
+    async def _release(self, ep: Endpoint, program: bool = True, netns: str = "") -> None:
+        """Free `ep`; `netns`: the container's, still alive (a macvlan child is removed there)."""
         try:
-            await asyncio.to_thread(self.executor.run, bridge.plan_leave(ep))
+            await asyncio.to_thread(self.executor.run, _plan_leave(ep, netns))
         except Exception as exc:
             log.warning("removing %s of %s failed: %s", ep.host_ifname, ep.container_id[:12], exc)
         self.records.delete_endpoint(ep.id)
@@ -320,12 +327,12 @@ class NetworkService:
         return self.records.endpoints(network_id=n.id)
 
     async def create(self, req: NetworkCreate) -> Network:
-        if req.driver != "bridge":
+        if req.driver not in ATTACHABLE:
             raise NotFound(f'plugin "{req.driver}" not found')
         if req.name in PREDEFINED:
             raise Forbidden(f"{req.name} is a pre-defined network and cannot be created")
         hosts = await asyncio.to_thread(self.links.host_networks)
-        n = user_network(secrets.token_hex(32), req, self._bridges(), hosts)
+        n = await asyncio.to_thread(self._new_network, req, hosts, self._attachable())
         self.records.insert_network(n)
         try:
             await asyncio.to_thread(self.executor.run, bridge.plan_network(n))
@@ -335,6 +342,13 @@ class NetworkService:
             raise
         self.events.publish("network", "create", n.id, {"name": n.name, "type": n.driver})
         return n
+
+    def _new_network(self, req: NetworkCreate, hosts: list[str], others: list[Network]) -> Network:
+        """The record of a new network (in a thread: a macvlan parent is looked up)."""
+        nid = secrets.token_hex(32)
+        if req.driver == "bridge":
+            return user_network(nid, req, others, hosts)
+        return vlan.vlan_network(nid, req, others, hosts, self.links.link_exists)
 
     async def prune(self, filters: dict[str, list[str]]) -> list[str]:
         used = {e.network_id for e in self.records.endpoints()}
@@ -354,7 +368,7 @@ class NetworkService:
         n = self.records.network(ref)
         c = self.container_lookup(container)
         primary = self.network_of(c)
-        if n.driver != "bridge" or primary is None:
+        if n.driver not in ATTACHABLE or primary is None:
             raise Forbidden(f"container {c.name} cannot be connected to network {n.name}")
         if primary.id == n.id or self.records.wanted(c.id, n.id):
             raise Forbidden(f"endpoint with name {c.name} already exists in network {n.name}")
@@ -373,12 +387,12 @@ class NetworkService:
         mine = self.records.endpoints(container_id=c.id)
         w = self.records.wanted(c.id, n.id)
         ep = self._allocate(n, c, next_ifname(mine), w[0] if w else None)
+        netns = f"/proc/{c.state.pid}/ns/net"
         try:
-            netns = f"/proc/{c.state.pid}/ns/net"
-            await asyncio.to_thread(self.executor.run, bridge.plan_join(n, ep, netns))
+            await asyncio.to_thread(self.executor.run, _plan_join(n, ep, netns))
             await self.dns.ensure(c.id, c.state.pid)
         except BaseException:
-            await self._release(ep)
+            await self._release(ep, netns=netns)
             raise
 
     async def disconnect(self, ref: str, container: str, force: bool = False) -> None:
@@ -393,8 +407,9 @@ class NetworkService:
                 f"container {c.name} cannot be disconnected from its primary network {n.name}"
             )
         self.records.delete_wanted(c.id, n.id)
+        netns = f"/proc/{c.state.pid}/ns/net" if c.running and c.state.pid else ""
         for ep in eps:
-            await self._release(ep)
+            await self._release(ep, netns=netns)
         self.dns.stop_unless_needed(c.id)
         self.events.publish(
             "network", "disconnect", n.id, {"container": c.id, "name": n.name, "type": n.driver}
@@ -414,6 +429,18 @@ class NetworkService:
         await asyncio.to_thread(self.executor.run, bridge.plan_remove_network(n))
         await self.program()
         self.events.publish("network", "destroy", n.id, {"name": n.name, "type": n.driver})
+
+
+def _plan_join(n: Network, ep: Endpoint, netns: str) -> list[bridge.Op]:
+    if n.driver in vlan.DRIVERS:
+        return vlan.plan_join(n, ep, netns)
+    return bridge.plan_join(n, ep, netns)
+
+
+def _plan_leave(ep: Endpoint, netns: str) -> list[bridge.Op]:
+    if not ep.host_ifname and netns:  # a macvlan/ipvlan child in a netns that lives on
+        return vlan.plan_leave(ep, netns)
+    return bridge.plan_leave(ep)
 
 
 def _no_containers(ref: str) -> Container:

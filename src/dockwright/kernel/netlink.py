@@ -30,6 +30,8 @@ class Links(Protocol):
 
     def delete_link(self, name: str) -> None: ...
 
+    def delete_link_in(self, netns: str, name: str) -> None: ...
+
     def link_exists(self, name: str) -> bool: ...
 
     def add_veth(self, host: str, bridge: str, netns: str, mtu: int, ifname: str) -> None: ...
@@ -38,11 +40,18 @@ class Links(Protocol):
         self, netns: str, ifname: str, ip: str, prefixlen: int, gateway: str, mac: str
     ) -> None: ...
 
+    def add_sublink(
+        self, kind: str, parent: str, mode: str, netns: str, ifname: str, mtu: int
+    ) -> None: ...
+
     def host_networks(self) -> list[str]: ...
 
     def set_sysctl(self, key: str, value: str) -> None: ...
 
     def port_free(self, proto: str, host_ip: str, port: int) -> bool: ...
+
+
+_IPVLAN = {"l2": 0, "l3": 1, "l3s": 2}  # IPVLAN_MODE_* of linux/if_link.h
 
 
 def _fail(what: str, exc: NetlinkError) -> SystemError_:
@@ -75,6 +84,20 @@ class NetlinkLinks:
                 if exc.code not in (errno.ENODEV, errno.ENOENT):
                     raise _fail(f"delete link {name}", exc) from None
 
+    def delete_link_in(self, netns: str, name: str) -> None:
+        """Delete `name` inside `netns`; a link or netns already gone is not an error."""
+        try:
+            with entered(netns):
+                ipr = IPRoute()
+        except FileNotFoundError:
+            return
+        with ipr:
+            try:
+                ipr.link("del", ifname=name)
+            except NetlinkError as exc:
+                if exc.code not in (errno.ENODEV, errno.ENOENT):
+                    raise _fail(f"delete link {name} in {netns}", exc) from None
+
     def link_exists(self, name: str) -> bool:
         with IPRoute() as ipr:
             return bool(ipr.link_lookup(ifname=name))
@@ -98,6 +121,27 @@ class NetlinkLinks:
                 ipr.link("del", ifname=host)
                 raise SystemError_(f"attach veth {host} to {bridge}: {exc}".lower()) from None
 
+    def add_sublink(
+        self, kind: str, parent: str, mode: str, netns: str, ifname: str, mtu: int
+    ) -> None:
+        """A macvlan or ipvlan child of `parent` (in `mode`), created as `ifname` directly
+        inside `netns`: the host never holds it, so no name there can clash."""
+        attrs: dict[str, object] = {"mtu": mtu} if mtu else {}  # 0: the parent's
+        if kind == "macvlan":
+            attrs["macvlan_mode"] = mode
+        else:
+            attrs["ipvlan_mode"] = _IPVLAN[mode]
+        with IPRoute() as ipr, open(netns, "rb") as ns:
+            found = ipr.link_lookup(ifname=parent)
+            if not found:
+                raise SystemError_(f"create {kind} {ifname}: parent {parent} not found")
+            try:
+                ipr.link(
+                    "add", ifname=ifname, kind=kind, link=found[0], net_ns_fd=ns.fileno(), **attrs
+                )
+            except NetlinkError as exc:
+                raise _fail(f"create {kind} {ifname} on {parent}", exc) from None
+
     def configure_container_side(
         self, netns: str, ifname: str, ip: str, prefixlen: int, gateway: str, mac: str
     ) -> None:
@@ -108,7 +152,8 @@ class NetlinkLinks:
             try:
                 eth0 = ipr.link_lookup(ifname=ifname)[0]
                 lo = ipr.link_lookup(ifname="lo")[0]
-                ipr.link("set", index=eth0, address=mac)
+                if mac:  # an ipvlan child keeps its parent's
+                    ipr.link("set", index=eth0, address=mac)
                 ipr.addr("add", index=eth0, address=ip, prefixlen=prefixlen)
                 ipr.link("set", index=eth0, state="up")
                 ipr.link("set", index=lo, state="up")

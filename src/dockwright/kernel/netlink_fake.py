@@ -31,6 +31,9 @@ class RecordingLinks:
         self._record("delete_link", name)
         self.links.discard(name)
 
+    def delete_link_in(self, netns: str, name: str) -> None:
+        self._record("delete_link_in", netns, name)
+
     def link_exists(self, name: str) -> bool:
         return name in self.links
 
@@ -42,6 +45,11 @@ class RecordingLinks:
         self, netns: str, ifname: str, ip: str, prefixlen: int, gateway: str, mac: str
     ) -> None:
         self._record("configure_container_side", netns, ifname, ip, prefixlen, gateway, mac)
+
+    def add_sublink(
+        self, kind: str, parent: str, mode: str, netns: str, ifname: str, mtu: int
+    ) -> None:
+        self._record("add_sublink", kind, parent, mode, netns, ifname, mtu)
 
     def host_networks(self) -> list[str]:
         return list(self.host)

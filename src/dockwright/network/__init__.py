@@ -1,4 +1,4 @@
-"""dockwright.network: bridge networks for containers (a driver: imports kernel, store, types).
+"""dockwright.network: bridge, macvlan and ipvlan networks (a driver: imports kernel, store, types).
 
 model       frozen values: Network, Endpoint, PortMapping, NetworkCreate, Wanted
 ipam        pure address allocation inside a subnet; subnet choice that avoids the host's routes
@@ -12,6 +12,7 @@ dnswire     pure: DNS queries and answers on the wire
 resolvconf  pure: resolv.conf pointed at the embedded resolver
 records     networks, endpoints and wanted attachments in state.db
 bridge      plans (operations as data) and the executor that applies them over kernel.netlink
+vlan        pure: macvlan/ipvlan records (parent, mode) and their join/leave plans
 dns         the embedded resolver: UDP sockets inside container netns, served by the event loop
 resolvers   which containers get a resolver and what it answers, from the records
 """

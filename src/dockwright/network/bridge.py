@@ -29,12 +29,17 @@ _UNDO: dict[str, Callable[[Op], Op | None]] = {
     "set_sysctl": lambda op: None,
     "add_veth": lambda op: Op("delete_link", (op.args[0],)),
     "configure_container_side": lambda op: None,  # goes with the veth
+    "add_sublink": lambda op: None,  # inside the container's netns: goes with it
     "delete_link": lambda op: None,
+    "delete_link_in": lambda op: None,
 }
 
 
 def plan_network(n: Network) -> list[Op]:
-    """The bridge of `n`, with its gateway address, up; 127.0.0.1 may be DNATed onto it."""
+    """The bridge of `n`, with its gateway address, up; 127.0.0.1 may be DNATed onto it
+    (nothing for a network without a bridge)."""
+    if not n.bridge:  # macvlan, ipvlan
+        return []
     prefix = parse_subnet(n.subnet).prefixlen
     return [
         Op("ensure_bridge", (n.bridge, n.gateway, prefix, n.mtu)),
@@ -54,11 +59,13 @@ def plan_join(n: Network, ep: Endpoint, netns: str) -> list[Op]:
 
 
 def plan_leave(ep: Endpoint) -> list[Op]:
-    return [Op("delete_link", (ep.host_ifname,))]
+    """The host end of the veth; nothing for a macvlan/ipvlan child (it has no host end)."""
+    return [Op("delete_link", (ep.host_ifname,))] if ep.host_ifname else []
 
 
 def plan_remove_network(n: Network) -> list[Op]:
-    return [Op("delete_link", (n.bridge,))]
+    """The bridge of `n`; nothing for a network without one (macvlan, ipvlan)."""
+    return [Op("delete_link", (n.bridge,))] if n.bridge else []
 
 
 class Executor:

@@ -11,8 +11,8 @@ class Network:
 
     id: str
     name: str
-    driver: str  # bridge (host and none are modes without records of their own)
-    bridge: str  # the host bridge device
+    driver: str  # bridge, macvlan, ipvlan; host and null for the predefined host and none
+    bridge: str  # the host bridge device ("" for macvlan and ipvlan)
     subnet: str  # CIDR, e.g. 10.213.4.0/24
     gateway: str  # the bridge's address inside the subnet
     created: float = 0.0
@@ -42,7 +42,7 @@ class Endpoint:
     network_id: str
     container_id: str
     container_name: str
-    host_ifname: str  # the veth end on the host bridge
+    host_ifname: str  # the veth end on the host bridge ("" for a macvlan/ipvlan child)
     ip: str
     prefixlen: int
     gateway: str
