@@ -151,7 +151,11 @@ def _fetch_layers(client: RegistryClient, missing: list[plan.LayerStep], stores:
                 layer = stores.layers.commit(kept.staged, step.parent)
                 committed = layer.chain_id
                 _record(stores, step, kept, f"{client.endpoint.domain}/{client.repository}")
-                report(pg.status("Pull complete", pg.short_id(step.blob.digest)))
+                sid, size = pg.short_id(step.blob.digest), step.blob.size
+                # the layer was unpacked while it streamed in: report the extraction as done,
+                # so clients see docker's usual Download complete → Extracting → Pull complete
+                report(pg.moving("Extracting", sid, size, size))
+                report(pg.status("Pull complete", sid))
         except BaseException:
             cancel.set()
             _discard_all(futures, stores.layers)

@@ -52,3 +52,25 @@ def test_push_pull_round_trip_through_our_registry(daemon, registry):
     status, _, body = registry.request("GET", "/v2/team/bb/tags/list")
     assert status == 200 and b'"1"' in body
     assert d("rmi", ref).returncode == 0
+
+
+def test_pull_stream_has_dockers_status_sequence(daemon, registry):
+    import json
+
+    ref = f"{registry.host}/team/seq"
+    assert daemon.docker("tag", "busybox", f"{ref}:1").returncode == 0
+    assert daemon.docker("push", f"{ref}:1").returncode == 0
+    assert daemon.docker("rmi", f"{ref}:1").returncode == 0
+    daemon.docker("rmi", "-f", "busybox")  # its layer must really be fetched
+    status, body = daemon.request("POST", f"/images/create?fromImage={ref}&tag=1")
+    assert status == 200
+    messages = [json.loads(line) for line in body.splitlines() if line.strip()]
+    layer = next(m["id"] for m in messages if m.get("status") == "Pulling fs layer")
+    seen = [m["status"] for m in messages if m.get("id") == layer]
+    order = ["Pulling fs layer", "Downloading", "Verifying Checksum", "Download complete",
+             "Extracting", "Pull complete"]  # fmt: skip
+    assert [s for s in order if s in seen] == order, seen
+    assert any(m.get("status", "").startswith("Digest: sha256:") for m in messages)
+    assert messages[-1]["status"] == f"Status: Downloaded newer image for {ref}:1"
+    assert daemon.docker("tag", f"{ref}:1", "busybox:latest").returncode == 0
+    assert daemon.docker("rmi", f"{ref}:1").returncode == 0
