@@ -8,6 +8,7 @@ Handlers are "module:function" strings, imported only when the command runs.
 from __future__ import annotations
 
 from dockwright.cli.flags import Command, Flag
+from dockwright.cli.spec_build import BUILD
 from dockwright.cli.spec_common import (
     FILTER,
     FORMAT,
@@ -228,6 +229,7 @@ COMMANDS: dict[str, Command] = {
     **{f"system {c.name}": c for c in _SYSTEM},
     **{f"context {c.name}": c for c in _CONTEXT},
     **{f"image {c.name}": c for c in IMAGE_REGISTRY},
+    "image build": BUILD,
     **{f"network {c.name}": c for c in NETWORK},
     **{f"system {c.name}": c for c in LOGIN},
     "completion": _COMPLETION,
@@ -238,6 +240,7 @@ _TOP_ONLY = ("system version", "system inspect", "system login", "system logout"
 
 _SHORTCUTS = {
     "ps": "container ls",
+    "build": "image build",
     "images": "image ls",
     "rmi": "image rm",
     "tag": "image tag",
