@@ -241,6 +241,8 @@ bench_cleanup() {
     unmount_under_root
     remove_cgroups
     remove_dw_network
+    # A script's own host state (e.g. network.sh's dockerd bridge), after the daemons stopped.
+    if declare -F bench_extra_cleanup >/dev/null; then bench_extra_cleanup || true; fi
     remove_host_leftovers
     if grep -qF "$ROOT/" /proc/mounts; then
         log "mounts remain under $ROOT; leaving it in place"
