@@ -161,17 +161,4 @@ def cp(ctx: Context, p: Parsed) -> int:
 
 
 def export(ctx: Context, p: Parsed) -> int:
-    output = p.opts["output"]
-    if not output and ctx.stdout.isatty():
-        raise CommandExit(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect")
-    resp = ctx.client.request("GET", f"/containers/{p.args[0]}/export")
-    if not output:
-        for chunk in resp.iter_chunks():
-            ctx.write_bytes(chunk)
-        return 0
-    tmp = output + ".tmp"
-    with open(tmp, "wb") as f:
-        for chunk in resp.iter_chunks():
-            f.write(chunk)
-    os.replace(tmp, output)
-    return 0
+    return ctx.download(f"/containers/{p.args[0]}/export", None, p.opts["output"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from dockwright.cli.context import CommandExit, Context
@@ -126,20 +125,7 @@ def logout(ctx: Context, p: Parsed) -> int:
 
 
 def save(ctx: Context, p: Parsed) -> int:
-    output = p.opts["output"]
-    if not output and ctx.stdout.isatty():
-        raise CommandExit(1, "cowardly refusing to save to a terminal. Use the -o flag or redirect")
-    resp = ctx.client.request("GET", "/images/get", {"names": list(p.args)})
-    if not output:
-        for chunk in resp.iter_chunks():
-            ctx.write_bytes(chunk)
-        return 0
-    tmp = output + ".tmp"
-    with open(tmp, "wb") as f:
-        for chunk in resp.iter_chunks():
-            f.write(chunk)
-    os.replace(tmp, output)
-    return 0
+    return ctx.download("/images/get", {"names": list(p.args)}, p.opts["output"])
 
 
 def _chunks(f: IO[bytes]) -> Iterator[bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 TYPE_CHECKING = False  # imported on every invocation: keep typing/dataclasses out
@@ -63,6 +64,28 @@ class Context:
 
     def err(self, text: str) -> None:
         self.stderr.write(text + "\n")
+
+    def download(self, path: str, params: dict[str, Any] | None, output: str | None) -> int:
+        """GET a tar stream (export, save) into `output`, or to stdout unless that is a terminal.
+
+        The file is written under a temporary name and renamed, so a failed download never
+        leaves a truncated archive behind.
+        """
+        if not output and self.stdout.isatty():
+            raise CommandExit(
+                1, "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+            )
+        resp = self.client.request("GET", path, params)
+        if not output:
+            for chunk in resp.iter_chunks():
+                self.write_bytes(chunk)
+            return 0
+        tmp = output + ".tmp"
+        with open(tmp, "wb") as f:
+            for chunk in resp.iter_chunks():
+                f.write(chunk)
+        os.replace(tmp, output)
+        return 0
 
     def write_bytes(self, data: bytes) -> None:
         """Raw bytes to stdout (container output, tar streams)."""

@@ -321,11 +321,9 @@ def test_broken_installations_fail_with_a_reason(sandbox: Sandbox) -> None:
     async def scenario() -> None:
         cid = sandbox.new_id()
         spec = sandbox.spec(cid, "true")
-        no_conmon = ConmonRuntime(CRUN, sandbox.root / "state", conmon_path="/nonexistent/conmon")
-        with pytest.raises(
-            SystemError_, match="cannot run conmon /nonexistent/conmon: no such file"
-        ):
-            await no_conmon.create(
+
+        async def create(rt: ConmonRuntime) -> None:
+            await rt.create(
                 cid,
                 sandbox.bundle(cid),
                 spec,
@@ -334,21 +332,19 @@ def test_broken_installations_fail_with_a_reason(sandbox: Sandbox) -> None:
                 stdin_once=False,
                 log_path=sandbox.bundle(cid) / "log",
             )
+
+        no_conmon = ConmonRuntime(CRUN, sandbox.root / "state", conmon_path="/nonexistent/conmon")
+        with pytest.raises(
+            SystemError_, match="cannot run conmon /nonexistent/conmon: no such file"
+        ):
+            await create(no_conmon)
         no_runtime = ConmonRuntime(
             "/nonexistent/crun", sandbox.root / "state", prepare_cgroups=False
         )
         with pytest.raises(
             SystemError_, match="conmon failed to create container .*nonexistent/crun"
         ):
-            await no_runtime.create(
-                cid,
-                sandbox.bundle(cid),
-                spec,
-                tty=False,
-                stdin=False,
-                stdin_once=False,
-                log_path=sandbox.bundle(cid) / "log",
-            )
+            await create(no_runtime)
         with pytest.raises(RuntimeCommandError, match="cannot run /nonexistent/crun: no such file"):
             await no_runtime.kill(cid, 9)
         await no_runtime.delete(cid)  # no runtime state left: nothing to run, no error
