@@ -1,0 +1,90 @@
+"""COPY and ADD: write the sources into a created (never started) container's root and commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from dockwright.builder import context as ctx
+from dockwright.builder import copy as cp
+from dockwright.builder import steps
+from dockwright.builder.cache import content_digest, step_key
+from dockwright.builder.expand import expand_word
+from dockwright.builder.parser import Instruction
+from dockwright.engine.builds.base import StepRunner
+from dockwright.engine.builds.state import BuildRun, Message, StageState, out
+from dockwright.engine.containers.service import ContainerService
+from dockwright.types.container import ContainerConfig, HostSettings
+
+
+class CopySteps(StepRunner):
+    async def copy(self, build: BuildRun, state: StageState, ins: Instruction,
+                   env: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
+        words = cp.copy_words(ins, env, build.escape)
+        source_image = self._copy_from(build, expand_word(ins.flag("from"), env, build.escape))
+        async with MountedImage(self.containers, source_image) as src_root:
+            sources = await asyncio.to_thread(
+                ctx.find_all, src_root or build.root, words[:-1], ins, build.scratch(build.step)
+            )
+            spec = cp.CopySpec(
+                tuple(sources), cp.destination(words[-1], state.config.get("WorkingDir") or "/"),
+                expand_word(ins.flag("chown"), env, build.escape), cp.parse_chmod(ins.flag("chmod")),
+                ins.keyword == "add",
+            )  # fmt: skip
+            hashed = source_image or content_digest(
+                await asyncio.to_thread(ctx.hash_sources, sources)
+            )
+            created_by = steps.nop(
+                f"{ins.keyword.upper()} {cp.source_kind(sources)}:{hashed} in {spec.dest} "
+            )
+            flags = f"{spec.chown}:{spec.chmod}:{spec.unpack}"
+            key = step_key(state.image_id, created_by + flags, state.config, hashed)
+            if await self.cached(build, state, key):
+                yield out(build, " ---> Using cache\n")
+                return
+            image_id = await self._write_layer(state, spec, created_by)
+        self.advance(state, key, image_id)
+
+    def _copy_from(self, build: BuildRun, source: str) -> str:
+        if not source:
+            return ""
+        return build.stage_images.get(source.lower()) or self.resolve(source)
+
+    async def _write_layer(self, state: StageState, spec: cp.CopySpec, created_by: str) -> str:
+        """Write into a created container's root, commit its upper dir, remove it."""
+        request = ContainerConfig(
+            image=state.image_id, cmd=("/bin/sh", "-c", created_by), entrypoint=()
+        )
+        c, _ = self.containers.create(None, request, HostSettings())
+        try:
+            root = await asyncio.to_thread(self.containers.rootfs.mount, c.id)
+            try:
+                await asyncio.to_thread(cp.copy_sources, root, spec)
+            finally:
+                await asyncio.to_thread(self.containers.rootfs.unmount, c.id)
+            upper = self.containers.rootfs.upper_dir(c.id)
+            return await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
+        finally:
+            await self.containers.remove(c.id, force=True, volumes=True)
+
+
+class MountedImage:
+    """`async with`: the root filesystem of `image_id` (None for no image) through a container."""
+
+    def __init__(self, containers: ContainerService, image_id: str) -> None:
+        self.containers, self.image_id = containers, image_id
+        self.cid = ""
+
+    async def __aenter__(self) -> Path | None:
+        if not self.image_id:
+            return None
+        request = ContainerConfig(image=self.image_id, cmd=("/bin/sh",), entrypoint=())
+        c, _ = self.containers.create(None, request, HostSettings())
+        self.cid = c.id
+        return await asyncio.to_thread(self.containers.rootfs.mount, c.id)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.cid:
+            await asyncio.to_thread(self.containers.rootfs.unmount, self.cid)
+            await self.containers.remove(self.cid, force=True, volumes=True)
