@@ -19,3 +19,6 @@ class BuildOptions:
     network_mode: str = "default"  # for RUN containers
     extra_hosts: tuple[str, ...] = ()
     shm_size: int = 0
+    cache_from: tuple[str, ...] = ()  # images whose build history may serve as cache
+    pull: bool = False  # refresh FROM images from their registry before building
+    platform: str = ""  # os/arch[/variant] the FROM images must match

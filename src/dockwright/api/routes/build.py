@@ -28,6 +28,14 @@ def _string_map(req: Request, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items() if v is not None}
 
 
+def _string_list(req: Request, name: str) -> tuple[str, ...]:
+    """`cachefrom`: a JSON array of image references."""
+    raw = req.query.json(name, []) or []
+    if not isinstance(raw, list):
+        raise InvalidParameter(f"invalid {name}: expected a JSON array")
+    return tuple(str(v) for v in raw)
+
+
 def build_options(req: Request) -> BuildOptions:
     q = req.query
     if q.get("remote"):
@@ -45,6 +53,9 @@ def build_options(req: Request) -> BuildOptions:
         network_mode=q.get("networkmode") or "default",
         extra_hosts=tuple(h for v in q.getall("extrahosts") for h in v.split(",") if h),
         shm_size=q.int("shmsize", 0) or 0,
+        cache_from=_string_list(req, "cachefrom"),
+        pull=q.bool("pull"),
+        platform=q.get("platform") or "",
     )
 
 

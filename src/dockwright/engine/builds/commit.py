@@ -1,0 +1,37 @@
+"""Committing a build step: the layer from a container's upper directory and the child image."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from dockwright.builder.history import child_config
+from dockwright.engine.builds.state import StageState
+from dockwright.engine.images import ImageService
+from dockwright.image import config as cfg
+from dockwright.image.blobs import LayerBlob
+from dockwright.image.keep import MEDIA_BY_KIND, stage_keeping_blob
+from dockwright.image.tardiff import tar_diff
+
+
+def commit_image(images: ImageService, state: StageState, config: dict[str, Any],
+                 created_by: str, upper: Path | None) -> str:  # fmt: skip
+    """Blocking: the step's image (a layer from `upper`, or metadata only when None)."""
+    store = images.store
+    diff_id = None
+    layer = None
+    if upper is not None:
+        kept = stage_keeping_blob(store.layers, store.content, tar_diff(upper))
+        layer = store.layers.commit(kept.staged, store.get(state.image_id).top_layer)
+        store.blobs.record(
+            LayerBlob(layer.diff_id, kept.blob.digest, MEDIA_BY_KIND["plain"], kept.blob.size)
+        )
+        diff_id = layer.diff_id
+    full = child_config(state.full, config, created_by, diff_id, cfg.format_time(time.time_ns()))
+    try:
+        return store.create(cfg.encode(full), parent=state.image_id)
+    finally:
+        if layer is not None and store.layers.refs(layer.chain_id) == 0:
+            store.layers.acquire(layer.chain_id)
+            store.layers.release(layer.chain_id)
