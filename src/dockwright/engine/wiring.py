@@ -28,8 +28,11 @@ class OverlayRootfs:
             self.mounter.mount_overlay(plan.lowerdirs, plan.upperdir, plan.workdir, plan.target)
         return plan.target
 
+    def merged_dir(self, cid: str) -> Path:
+        return self.snapshots.container_dir(cid) / "merged"
+
     def unmount(self, cid: str) -> None:
-        target = self.snapshots.container_dir(cid) / "merged"
+        target = self.merged_dir(cid)
         if target.exists() and self.mounter.is_mountpoint(target):
             self.mounter.unmount(target, detach=True)
 

@@ -337,7 +337,7 @@ class ConmonRuntime:
         exec_id = _check_id("exec id", exec_id or os.urandom(16).hex())
         if not tty and not detach:
             return await launch_direct_exec(
-                self._cli.argv(), cid, bundle / "exec" / exec_id, process, stdin=stdin
+                self._cli.argv(), cid, bundle / "exec" / f"{exec_id}.json", process, stdin=stdin
             )
         return await launch_exec(
             self._common,

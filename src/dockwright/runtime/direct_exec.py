@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,10 @@ DRAIN_TIMEOUT = 2.0
 class DirectExec:
     """A running `<runtime> exec`; same interface as runtime.execs.ExecSession."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, directory: Path) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, spec_file: Path) -> None:
         self.proc = proc
         self.pid = proc.pid
-        self.directory = directory
+        self.spec_file = spec_file
         self._chunks: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
         self._readers = [
             asyncio.ensure_future(self._pump(STDOUT, proc.stdout)),
@@ -79,15 +78,15 @@ class DirectExec:
         for task in pending:  # a process the exec started may still hold the pipes
             task.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        self.spec_file.unlink(missing_ok=True)
 
 
 async def launch_direct_exec(
-    argv_prefix: list[str], cid: str, directory: Path, process: dict[str, Any], *, stdin: bool
+    argv_prefix: list[str], cid: str, spec: Path, process: dict[str, Any], *, stdin: bool
 ) -> DirectExec:
-    """Run `<runtime> --root=… exec --process <file> <cid>` with pipes as its stdio."""
-    directory.mkdir(parents=True, exist_ok=True)
-    spec = directory / "process.json"
+    """Run `<runtime> --root=… exec --process <spec> <cid>` with pipes as its stdio; `spec`
+    is a file of its own (one unlink afterwards is cheaper than a directory to remove)."""
+    spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(json.dumps({**process, "terminal": False}))
     proc = await asyncio.create_subprocess_exec(
         *argv_prefix,
@@ -100,4 +99,4 @@ async def launch_direct_exec(
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
-    return DirectExec(proc, directory)
+    return DirectExec(proc, spec)

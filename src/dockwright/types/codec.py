@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -24,33 +25,46 @@ def to_plain(value: Any) -> Any:
 
 def from_plain(cls: type[T], data: Any) -> T:
     """Rebuild a dataclass of type `cls` from `to_plain` output; unknown keys are ignored."""
-    hints = _hints(cast(Any, cls))
-    kwargs = {}
-    for name, hint in hints.items():
-        if name in data:
-            kwargs[name] = _convert(hint, data[name])
-    return cls(**kwargs)
+    return cast(T, _converter(cast(Any, cls))(data))
+
+
+Converter = Callable[[Any], Any]
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
-
-
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(hint: Any) -> Converter:
+    """A function converting plain data to `hint`, built once per type: container records are
+    decoded on every lookup, and walking the type hints each time dominated that."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _convert(inner[0], value) if len(inner) == 1 else value
+        return _optional(_converter(inner[0])) if len(inner) == 1 else _identity
     if origin is tuple:
         args = typing.get_args(hint)
-        return tuple(_convert(args[0], v) for v in value) if args else tuple(value)
+        item = _converter(args[0]) if args else _identity
+        return _optional(lambda value: tuple(item(v) for v in value))
     if origin is list:
         (arg,) = typing.get_args(hint) or (Any,)
-        return [_convert(arg, v) for v in value]
+        element = _converter(arg)
+        return _optional(lambda value: [element(v) for v in value])
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return from_plain(hint, value)
+        return _optional(_dataclass_converter(hint))
+    return _identity
+
+
+def _dataclass_converter(cls: type) -> Converter:
+    names = {f.name for f in dataclasses.fields(cls)}
+    fields = [(k, _converter(v)) for k, v in typing.get_type_hints(cls).items() if k in names]
+
+    def convert(data: Any) -> Any:
+        return cls(**{name: conv(data[name]) for name, conv in fields if name in data})
+
+    return convert
+
+
+def _optional(convert: Converter) -> Converter:
+    return lambda value: None if value is None else convert(value)
+
+
+def _identity(value: Any) -> Any:
     return value

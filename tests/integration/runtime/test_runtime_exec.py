@@ -11,6 +11,7 @@ import pytest
 from rt_sandbox import CRUN, RUNC, Sandbox
 
 from dockwright.runtime import ConmonRuntime, ExecSession
+from dockwright.runtime.direct_exec import DirectExec
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -61,7 +62,7 @@ def test_exec_output_and_exit_code(sandbox: Sandbox, runtime_path: str) -> None:
         assert await output(s) == {1: b"hi\n", 2: b"oops\n"}
         assert await s.wait() == 5
         await s.close()
-        assert not s.directory.exists()
+        assert isinstance(s, DirectExec) and not s.spec_file.exists()
         s = await rt.exec(cid, process(spec, "echo", "again"), tty=False, stdin=False, detach=False)
         assert (await output(s))[1] == b"again\n" and await s.wait() == 0
         await s.close()

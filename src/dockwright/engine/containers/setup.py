@@ -184,7 +184,7 @@ async def exec_process(svc: ContainerBase, c: Container, cfg: ExecConfig) -> dic
     process.pop("consoleSize", None)
     if cfg.working_dir:
         process["cwd"] = cfg.working_dir
-    rootfs = svc.rootfs.mount(c.id)
+    rootfs = svc.rootfs.merged_dir(c.id)  # an exec's container runs: its root is mounted
     try:
         check_executable(str(rootfs), cfg.cmd[0], tuple(env), process.get("cwd", "/"))
     except StartFailed as exc:
