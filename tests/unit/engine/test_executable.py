@@ -2,7 +2,12 @@ import os
 
 import pytest
 
-from dockwright.engine.containers.executable import StartFailed, check_executable, resolve_in_root
+from dockwright.engine.containers.executable import (
+    StartFailed,
+    check_executable,
+    check_workdir,
+    resolve_in_root,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -41,3 +46,17 @@ def test_path_search_and_errors(root):
     with pytest.raises(StartFailed, match="is a directory") as e:
         check_executable(root, "/dir", (), "/")
     assert e.value.exit_code == 126
+
+
+def test_exec_workdir_missing_is_runc_wording(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("")
+    check_workdir(str(tmp_path), "/etc")
+    with pytest.raises(StartFailed) as missing:
+        check_workdir(str(tmp_path), "/nonexist")
+    assert missing.value.exit_code == 126
+    assert 'chdir to cwd ("/nonexist") set in config.json failed: no such file' in (
+        missing.value.for_exec().message
+    )
+    with pytest.raises(StartFailed, match="not a directory"):
+        check_workdir(str(tmp_path), "/etc/passwd")

@@ -85,6 +85,19 @@ def check_executable(root: str, argv0: str, env: tuple[str, ...], cwd: str) -> N
     raise StartFailed(f'exec: "{argv0}": executable file not found in $PATH', 127)
 
 
+def check_workdir(root: str, cwd: str) -> None:
+    """Raise StartFailed as runc does for an exec whose working directory is missing (a
+    container's own WorkingDir is created at start instead, as Docker does)."""
+    host = resolve_in_root(root, cwd or "/")
+    if host is None:
+        reason = "no such file or directory"
+    elif not os.path.isdir(host):
+        reason = "not a directory"
+    else:
+        return
+    raise StartFailed(f'chdir to cwd ("{cwd}") set in config.json failed: {reason}', 126)
+
+
 def _check_file(host: str, argv0: str) -> None:
     if os.path.isdir(host):
         raise StartFailed(f'exec: "{argv0}": is a directory', 126)

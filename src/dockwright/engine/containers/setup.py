@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dockwright.engine.containers.executable import StartFailed, check_executable, resolve_in_root
+from dockwright.engine.containers.executable import (
+    StartFailed,
+    check_executable,
+    check_workdir,
+    resolve_in_root,
+)
 from dockwright.engine.containers.plan import all_mounts, hosts_file, resolv_conf
 from dockwright.errors import Conflict, InvalidParameter
 from dockwright.kernel.caps import bounding_capabilities
@@ -186,6 +191,7 @@ async def exec_process(svc: ContainerBase, c: Container, cfg: ExecConfig) -> dic
         process["cwd"] = cfg.working_dir
     rootfs = svc.rootfs.merged_dir(c.id)  # an exec's container runs: its root is mounted
     try:
+        check_workdir(str(rootfs), process.get("cwd", "/"))
         check_executable(str(rootfs), cfg.cmd[0], tuple(env), process.get("cwd", "/"))
     except StartFailed as exc:
         raise exc.for_exec() from None
