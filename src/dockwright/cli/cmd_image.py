@@ -6,8 +6,9 @@ import time
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
-from dockwright.cli.units import human_duration, human_size
+from dockwright.cli.units import human_size
 from dockwright.client.errors import APIError
+from dockwright.types.humanize import human_duration
 
 TYPE_CHECKING = False  # typing/collections are for the checker only (CLI start-up time)
 if TYPE_CHECKING:

@@ -110,34 +110,6 @@ def _trim(value: float) -> str:
     return text or "0"
 
 
-def human_duration(seconds: float) -> str:
-    """`units.HumanDuration`: "Less than a second", "3 seconds", "About a minute", "2 days"."""
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int((seconds / 3600 + 0.5) // 1)  # math.Round; no `math` import (start-up time)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
-
-
 def parse_nano_cpus(text: str) -> int:
     """`--cpus 1.5` → NanoCpus (1.5e9), as docker's NanoCPUs flag type."""
     try:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 from dockwright.cli.gofmt import go_quote
-from dockwright.cli.units import human_duration, human_size
+from dockwright.cli.units import human_size
+from dockwright.types.humanize import human_duration
 
 PS_HEADER = {
     "ID": "CONTAINER ID",

@@ -3,11 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from dockwright.api.schema.common import human_duration, parse_time, rfc3339nano
+from dockwright.api.schema.common import parse_time, rfc3339nano
 from dockwright.api.schema.containers import inspect_json, parse_create, status_text, summary_json
 from dockwright.engine.containers.views import ContainerView
 from dockwright.errors import InvalidParameter
 from dockwright.types.container import Container, ContainerState
+from dockwright.types.humanize import human_duration
 
 pytestmark = pytest.mark.unit
 

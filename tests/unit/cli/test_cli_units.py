@@ -8,12 +8,12 @@ from dockwright.cli.timefmt import get_timestamp
 from dockwright.cli.units import (
     bytes_size,
     format_duration,
-    human_duration,
     human_size,
     parse_duration,
     parse_nano_cpus,
     ram_in_bytes,
 )
+from dockwright.types.humanize import human_duration
 
 pytestmark = pytest.mark.unit
 

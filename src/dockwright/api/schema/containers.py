@@ -7,7 +7,6 @@ from typing import Any
 
 from dockwright.api.schema.common import (
     field,
-    human_duration,
     rfc3339nano,
     str_list,
     str_map,
@@ -29,6 +28,7 @@ from dockwright.types.container import (
     Resources,
     RestartPolicy,
 )
+from dockwright.types.humanize import human_duration
 
 
 def parse_create(body: Any) -> tuple[ContainerConfig, HostSettings]:
