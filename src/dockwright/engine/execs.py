@@ -28,11 +28,12 @@ class ExecService:
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
         self._execs: dict[str, _Exec] = {}
+        self._by_container: dict[str, list[str]] = {}  # exec ids per container, oldest first
         containers.running_exec_ids = self.running_ids
         containers.removal_hooks.append(self.forget_container)
 
     def ids_of(self, cid: str) -> list[str]:
-        return [e.record.id for e in self._execs.values() if e.record.container_id == cid]
+        return list(self._by_container.get(cid, ()))
 
     def running_ids(self, cid: str) -> list[str]:
         """What inspect shows as ExecIDs: execs still running (dockerd drops finished ones)."""
@@ -44,6 +45,7 @@ class ExecService:
             raise InvalidParameter("No exec command specified")
         eid = secrets.token_hex(32)
         self._execs[eid] = _Exec(ExecRecord(id=eid, container_id=c.id, config=config))
+        self._by_container.setdefault(c.id, []).append(eid)
         self.containers.publish(c, "exec_create: " + " ".join(config.cmd), execID=eid)
         return eid
 
@@ -134,5 +136,5 @@ class ExecService:
         await e.handle.resize(height, width)
 
     def forget_container(self, cid: str) -> None:
-        for eid in self.ids_of(cid):
+        for eid in self._by_container.pop(cid, ()):
             del self._execs[eid]
