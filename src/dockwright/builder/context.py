@@ -14,10 +14,12 @@ import re
 import shutil
 import stat
 import tarfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
+from dockwright.builder.copyflags import CopyFlags, excluded, is_url, parents_path
 from dockwright.builder.ignore import Pattern, is_ignored, may_reinclude_below, parse_ignore
 from dockwright.builder.parser import Heredoc, Instruction
 from dockwright.errors import InvalidParameter, NotFound, NotImplementedYet
@@ -28,8 +30,9 @@ class Source:
     """One matched source: its path on disk and the name it is copied under."""
 
     path: Path
-    name: str  # base name (used when the destination is a directory)
+    name: str  # base name (used when the destination is a directory); a path with --parents
     is_dir: bool
+    remote: bool = False  # downloaded by ADD <url>: never unpacked; its mtime is in the key
 
 
 def unpack(fileobj: IO[bytes], root: Path) -> None:
@@ -113,24 +116,51 @@ def _glob(base: Path, parts: list[str], out: list[Source]) -> None:
             out.append(Source(path, name, path.is_dir() and not path.is_symlink()))
 
 
-def hash_sources(sources: list[Source]) -> list[tuple[str, int, str]]:
-    """(relative name, mode, content digest) for every file under the sources."""
+def hash_sources(
+    sources: list[Source], exclude: list[Pattern] | None = None
+) -> list[tuple[str, int, str]]:
+    """(relative name, mode, content digest) for every file under the sources.
+
+    `exclude` (--exclude) drops entries by their path relative to their directory source.
+    """
     out: list[tuple[str, int, str]] = []
     for src in sources:
         if not src.is_dir:
-            out.append(_entry(src.path, src.name))
+            name, mode, digest = _entry(src.path, src.name)
+            stamp = f"@{int(os.lstat(src.path).st_mtime)}" if src.remote else ""
+            out.append((name, mode, digest + stamp))
             continue
-        for dirpath, dirnames, filenames in os.walk(src.path):
-            dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, src.path)
-            out.append(
-                (posixpath.join(src.name, rel_dir), stat.S_IMODE(os.lstat(dirpath).st_mode), "dir")
-            )
-            for name in sorted(filenames) + [
-                d for d in dirnames if os.path.islink(os.path.join(dirpath, d))
-            ]:
-                out.append(_entry(Path(dirpath, name), posixpath.join(src.name, rel_dir, name)))
+        for rel, path, is_dir in walk_source(src.path, exclude or []):
+            name = posixpath.normpath(posixpath.join(src.name, rel))
+            if is_dir:
+                out.append((name, stat.S_IMODE(os.lstat(path).st_mode), "dir"))
+            else:
+                out.append(_entry(path, name))
     return out
+
+
+def walk_source(top: Path, exclude: list[Pattern]) -> list[tuple[str, Path, bool]]:
+    """(path relative to `top`, path, is a real directory) under a directory source, sorted,
+    `top` itself first as "."; excluded entries (and directories nothing re-includes) left out."""
+    found: list[tuple[str, Path, bool]] = [(".", top, True)]
+    for dirpath, dirnames, filenames in os.walk(top):
+        rel_dir = os.path.relpath(dirpath, top)
+        rel_dir = "" if rel_dir == "." else rel_dir
+        dirnames.sort()
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        for name in list(dirnames):
+            rel = posixpath.join(rel_dir, name)
+            if name in links or (
+                is_ignored(exclude, rel) and not may_reinclude_below(exclude, rel)
+            ):
+                dirnames.remove(name)
+            elif not is_ignored(exclude, rel):
+                found.append((rel, Path(dirpath, name), True))
+        for name in sorted(filenames + links):
+            rel = posixpath.join(rel_dir, name)
+            if not is_ignored(exclude, rel):
+                found.append((rel, Path(dirpath, name), False))
+    return found
 
 
 def _entry(path: Path, name: str) -> tuple[str, int, str]:
@@ -155,22 +185,50 @@ def heredoc_source(scratch: Path, doc: Heredoc) -> Source:
     return Source(path, doc.name, False)
 
 
-def find_all(root: Path, patterns: list[str], ins: Instruction, scratch: Path) -> list[Source]:
-    """The sources of a COPY/ADD (heredocs written to `scratch`); NotFound when one is missing."""
+def find_all(root: Path, patterns: list[str], ins: Instruction, scratch: Path,
+             flags: CopyFlags | None = None,
+             fetch: Callable[[str, int], Source] | None = None) -> list[Source]:  # fmt: skip
+    """The sources of a COPY/ADD (heredocs written to `scratch`); NotFound when one is missing.
+
+    URLs go to `fetch(url, index)` (ADD only); `flags` applies --exclude and --parents.
+    """
+    flags = flags or CopyFlags()
     heredocs = {doc.name: doc for doc in ins.heredocs}
     found: list[Source] = []
-    for pattern in patterns:
+    for index, pattern in enumerate(patterns):
         name = pattern.removeprefix("<<").lstrip("-")
         if pattern.startswith("<<") and name in heredocs:
             found.append(heredoc_source(scratch, heredocs[name]))
-            continue
-        if pattern.startswith(("http://", "https://")):
-            raise NotImplementedYet(
-                f"{ins.keyword.upper()} from a URL is not supported yet: {pattern}"
-            )
-        matches = find_sources(root, pattern)
-        if not matches:
-            raise NotFound(f"{ins.keyword.upper()} failed: file not found in build context or excluded "
-                           f"by .dockerignore: stat {pattern}: file does not exist")  # fmt: skip
-        found.extend(matches)
+        elif is_url(pattern):
+            found.append(_remote(ins, pattern, index, fetch))
+        else:
+            found.extend(_local(root, pattern, ins, flags))
     return found
+
+
+def _remote(
+    ins: Instruction, url: str, index: int, fetch: Callable[[str, int], Source] | None
+) -> Source:
+    if ins.keyword != "add":
+        raise InvalidParameter("source can't be a URL for COPY")
+    if fetch is None:
+        raise NotImplementedYet(f"{ins.keyword.upper()} from a URL is not supported here: {url}")
+    return fetch(url, index)
+
+
+def _local(root: Path, pattern: str, ins: Instruction, flags: CopyFlags) -> list[Source]:
+    """A context pattern's matches, after --exclude, renamed for --parents."""
+    matches = find_sources(root, pattern)
+    if not matches:
+        raise NotFound(f"{ins.keyword.upper()} failed: file not found in build context or excluded "
+                       f"by .dockerignore: stat {pattern}: file does not exist")  # fmt: skip
+    exclude = flags.patterns()
+    kept: list[Source] = []
+    for src in matches:
+        rel = os.path.relpath(src.path, root)
+        if excluded(exclude, rel):
+            continue
+        if flags.parents:
+            src = replace(src, name=parents_path(pattern, rel))
+        kept.append(src)
+    return kept

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockwright.builder.context import Source
+from dockwright.builder.context import Source, walk_source
 from dockwright.builder.expand import expand_word, expand_words
+from dockwright.builder.ignore import Pattern
 from dockwright.builder.parser import Instruction
 from dockwright.errors import InvalidParameter
 
@@ -37,6 +38,8 @@ class CopySpec:
     chown: str = ""
     chmod: int | None = None  # --chmod: mode of every copied file and directory
     unpack: bool = False  # ADD: local tar archives are unpacked
+    parents: bool = False  # --parents: source names are paths; the destination is a directory
+    exclude: tuple[Pattern, ...] = ()  # --exclude: entries left out of directory sources
 
 
 def parse_chmod(text: str) -> int | None:
@@ -113,12 +116,17 @@ def copy_sources(root: Path, spec: CopySpec) -> None:
     """Copy the spec's sources to its destination inside `root` (a mounted root filesystem)."""
     ids = owner(root, spec.chown)
     dest = spec.dest
-    to_dir = dest.endswith("/") or len(spec.sources) > 1 or resolve_in_root(root, dest).is_dir()
+    to_dir = (
+        spec.parents
+        or dest.endswith("/")
+        or len(spec.sources) > 1
+        or resolve_in_root(root, dest).is_dir()
+    )
     for src in spec.sources:
         if src.is_dir:
-            target = _make_dirs(root, dest, ids)
-            _copy_tree(src.path, target, ids, spec.chmod)
-        elif spec.unpack and _is_archive(src.path):
+            target = _make_dirs(root, posixpath.join(dest, src.name) if spec.parents else dest, ids)
+            _copy_tree(src.path, target, ids, spec.chmod, list(spec.exclude))
+        elif spec.unpack and not src.remote and _is_archive(src.path):
             _unpack(src.path, _make_dirs(root, dest, ids))
         else:
             name = posixpath.join(dest, src.name) if to_dir else dest
@@ -140,11 +148,12 @@ def _make_dirs(root: Path, path: str, ids: tuple[int, int] | None) -> Path:
     return resolve_in_root(root, path)
 
 
-def _copy_tree(src: Path, target: Path, ids: tuple[int, int], mode: int | None) -> None:
-    for entry in sorted(os.listdir(src)):
-        path = src / entry
-        dst = target / entry
-        if path.is_dir() and not path.is_symlink():
+def _copy_tree(src: Path, target: Path, ids: tuple[int, int], mode: int | None,
+               exclude: list[Pattern]) -> None:  # fmt: skip
+    """The contents of directory `src` into `target`; --chmod applies to every level."""
+    for rel, path, is_dir in walk_source(src, exclude)[1:]:
+        dst = _real_dirs(target, posixpath.dirname(rel)) / posixpath.basename(rel)
+        if is_dir:
             if not dst.is_dir() or dst.is_symlink():
                 _remove(dst)
                 dst.mkdir()
@@ -152,9 +161,30 @@ def _copy_tree(src: Path, target: Path, ids: tuple[int, int], mode: int | None) 
             os.chown(dst, *ids)
             if mode is not None:
                 os.chmod(dst, mode)
-            _copy_tree(path, dst, ids, mode)
         else:
             _copy_one(path, dst, ids, mode)
+    _restamp_dirs(src, target, exclude)
+
+
+def _real_dirs(target: Path, rel: str) -> Path:
+    """`target/rel` as real directories: a symlink or file in the way is replaced, so writing
+    below it never leaves the root (parents are missing when --exclude dropped them)."""
+    here = target
+    for part in [p for p in rel.split("/") if p]:
+        here = here / part
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            _remove(here)
+        if not here.exists():
+            here.mkdir(mode=0o755)
+    return here
+
+
+def _restamp_dirs(src: Path, target: Path, exclude: list[Pattern]) -> None:
+    """Copying into a directory bumped its mtime; give each back its source's (deepest first)."""
+    for rel, path, is_dir in reversed(walk_source(src, exclude)[1:]):
+        if is_dir:
+            st = os.stat(path)
+            os.utime(target / rel, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _copy_one(src: Path, dst: Path, ids: tuple[int, int], mode: int | None) -> None:
@@ -204,7 +234,7 @@ def copy_words(ins: Instruction, env: Mapping[str, str], escape: str) -> list[st
 
 def source_kind(sources: list[Source]) -> str:
     """Docker's history word for what was copied: file, dir or multi."""
-    if len(sources) > 1:
+    if len(sources) != 1:
         return "multi"
     return "dir" if sources[0].is_dir else "file"
 

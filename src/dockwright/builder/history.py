@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+from dockwright.errors import InvalidParameter
+
+EPOCH_ARG = "SOURCE_DATE_EPOCH"
 
 
 def child_config(parent: dict[str, Any], config: dict[str, Any], created_by: str,
@@ -29,3 +34,25 @@ def child_config(parent: dict[str, Any], config: dict[str, Any], created_by: str
         if parent.get(key):
             out[key] = parent[key]
     return out
+
+
+def source_date_epoch(build_args: dict[str, str]) -> int | None:
+    """`--build-arg SOURCE_DATE_EPOCH=<seconds>` as BuildKit reads it; None when not given.
+
+    With it, image and history `created` are that time and layer mtimes are clamped to it, so
+    the same Dockerfile and context build the same image id.
+    """
+    text = build_args.get(EPOCH_ARG, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidParameter(f"invalid SOURCE_DATE_EPOCH {text!r}: want seconds since the epoch")
+    return int(text)
+
+
+def epoch_key(key: str, epoch: int | None) -> str:
+    """A step's cache key under SOURCE_DATE_EPOCH: its images carry that date, so they must not
+    stand in for (or be served to) builds with another epoch or none; unchanged without one."""
+    if epoch is None:
+        return key
+    return hashlib.sha256(f"{key}:{EPOCH_ARG}={epoch}".encode()).hexdigest()

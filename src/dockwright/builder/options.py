@@ -22,3 +22,6 @@ class BuildOptions:
     cache_from: tuple[str, ...] = ()  # images whose build history may serve as cache
     pull: bool = False  # refresh FROM images from their registry before building
     platform: str = ""  # os/arch[/variant] the FROM images must match
+    # build secrets by id (`--secret`), mounted by `RUN --mount=type=secret`; never in a layer,
+    # the history, the cache key, or a repr that could reach a log
+    secrets: dict[str, bytes] = field(default_factory=dict, repr=False)

@@ -40,13 +40,13 @@ KEYWORDS = frozenset(
 JSON_FORMS = frozenset({"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"})
 FLAGS = {
     "from": frozenset({"platform"}),
-    "copy": frozenset({"from", "chown", "chmod", "link"}),
-    "add": frozenset({"chown", "chmod", "link"}),
+    "copy": frozenset({"from", "chown", "chmod", "link", "exclude", "parents"}),
+    "add": frozenset({"chown", "chmod", "link", "checksum", "exclude"}),
+    "run": frozenset({"mount", "network"}),
     "healthcheck": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
 }
 # flags Docker knows that this builder does not implement yet: refused rather than ignored
-UNSUPPORTED_FLAGS = frozenset({"mount", "network", "security", "checksum", "keep-git-dir",
-                               "exclude", "parents"})  # fmt: skip
+UNSUPPORTED_FLAGS = frozenset({"mount", "network", "security", "keep-git-dir"})  # fmt: skip
 HEREDOC_KEYWORDS = frozenset({"run", "copy", "add"})
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")

@@ -80,7 +80,8 @@ def _stage(index: int, ins: Instruction) -> Stage:
 def select(stages: list[Stage], target: str, meta: Mapping[str, str] | None = None,
            escape: str = "\\") -> list[Stage]:  # fmt: skip
     """The stages to build, in order: the target (default: the last stage) and the stages it
-    needs through `FROM <stage>` and `COPY --from=<stage>`; the others are skipped."""
+    needs through `FROM <stage>`, `COPY --from=<stage>` and `RUN --mount=from=<stage>`; the
+    others are skipped."""
     last = stages[-1]
     if target:
         found = [s for s in stages if s.name == target.lower()]
@@ -90,25 +91,47 @@ def select(stages: list[Stage], target: str, meta: Mapping[str, str] | None = No
     needed = {last.index}
     for stage in reversed(stages[: last.index + 1]):
         if stage.index in needed:
-            needed |= _depends_on(stage, stages, meta or {}, escape)
+            needed |= depends_on(stage, stages, meta or {}, escape)
     return [s for s in stages if s.index in needed]
 
 
-def _depends_on(
-    stage: Stage, stages: list[Stage], meta: Mapping[str, str], escape: str
-) -> set[int]:
+def dependencies(chosen: list[Stage], stages: list[Stage], meta: Mapping[str, str],
+                 escape: str = "\\") -> dict[int, frozenset[int]]:  # fmt: skip
+    """For each chosen stage, the chosen stages it must wait for: the build's DAG."""
+    picked = {s.index for s in chosen}
+    return {s.index: frozenset(depends_on(s, stages, meta, escape) & picked) for s in chosen}
+
+
+def depends_on(stage: Stage, stages: list[Stage], meta: Mapping[str, str], escape: str) -> set[int]:
     """Indexes of earlier stages `stage` uses; a reference with a variable in it may be any."""
     earlier = stages[: stage.index]
     refs = [expand_word(stage.base, meta, escape)]
     for ins in stage.instructions:
-        ref = ins.flag("from") if ins.keyword in ("copy", "add") else ""
-        if "$" in ref:
-            return {s.index for s in earlier}
-        refs.append(ref)
+        for ref in _stage_refs(ins):
+            if "$" in ref:
+                return {s.index for s in earlier}
+            refs.append(ref)
     out = set()
     for ref in filter(None, (r.lower() for r in refs)):
         out |= {s.index for s in earlier if ref in (s.name, str(s.index))}
     return out
+
+
+def _stage_refs(ins: Instruction) -> list[str]:
+    """What `COPY --from=x` and `RUN --mount=...,from=x` name (stage or image)."""
+    if ins.keyword in ("copy", "add"):
+        return [ins.flag("from")]
+    if ins.keyword != "run":
+        return []
+    refs = []
+    for key, value in ins.flags:
+        if key != "mount":
+            continue
+        for part in value.split(","):
+            name, _, val = part.strip().partition("=")
+            if name.lower() == "from":
+                refs.append(val.strip().strip('"'))
+    return refs
 
 
 def arg_default(ins: Instruction, env: Mapping[str, str], escape: str) -> tuple[str, str | None]:
@@ -141,3 +164,31 @@ def base_name(stage: Stage, meta: Mapping[str, str], escape: str) -> str:
     if not name:
         raise InvalidParameter(f"base name ({stage.base}) should not be blank")
     return name
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """The stages a build runs, their DAG, and how their steps are numbered and labelled:
+    steps are numbered in stage order after the `offset` global ARG lines."""
+
+    chosen: list[Stage]
+    deps: dict[int, frozenset[int]]
+    offset: int = 0
+
+    @property
+    def order(self) -> list[int]:
+        return [s.index for s in self.chosen]
+
+    def stage(self, index: int) -> Stage:
+        return next(s for s in self.chosen if s.index == index)
+
+    def first_step(self, index: int) -> int:
+        """The number of the stage's FROM step."""
+        before = [s for s in self.chosen if s.index < index]
+        return self.offset + 1 + sum(1 + len(s.instructions) for s in before)
+
+    def label(self, stage: Stage) -> str:
+        """BuildKit's progress label: the stage name in multi-stage builds."""
+        if len(self.chosen) == 1:
+            return ""
+        return stage.name or f"stage-{stage.index}"

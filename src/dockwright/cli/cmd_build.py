@@ -89,13 +89,24 @@ def open_context(ctx: Context, p: Parsed, workdir: str) -> BuildContext:
 def build(ctx: Context, p: Parsed) -> int:
     import tempfile
 
+    from dockwright.cli.buildsecret import secret_headers
+
     with tempfile.TemporaryDirectory(prefix="dockwright-build-") as workdir:
         bctx = open_context(ctx, p, workdir)
         params = build_params(p.opts, bctx.dockerfile, os.environ)
-        headers = {"Content-Type": "application/x-tar"}
-        body = bctx.chunks if p.opts["quiet"] else counted(ctx, bctx.chunks)
+        headers = {
+            "Content-Type": "application/x-tar",
+            **secret_headers(p.opts["secret"], os.environ),
+        }
+        plain = p.opts["progress"] == "plain" and not p.opts["quiet"]
+        body = bctx.chunks if p.opts["quiet"] or plain else counted(ctx, bctx.chunks)
         resp = ctx.client.request("POST", "/build", params, body, headers)
-        image_id = show(ctx, resp.iter_json(), p.opts["quiet"])
+        if plain:
+            from dockwright.cli.buildprogress import show_plain
+
+            image_id = show_plain(ctx, resp.iter_json())
+        else:
+            image_id = show(ctx, resp.iter_json(), p.opts["quiet"])
     if p.opts["quiet"]:
         ctx.out(image_id)
     if p.opts["iidfile"]:

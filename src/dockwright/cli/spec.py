@@ -8,7 +8,7 @@ Handlers are "module:function" strings, imported only when the command runs.
 from __future__ import annotations
 
 from dockwright.cli.flags import Command, Flag
-from dockwright.cli.spec_build import BUILD
+from dockwright.cli.spec_build import BUILD, BUILDER
 from dockwright.cli.spec_common import (
     FILTER,
     FORMAT,
@@ -230,6 +230,7 @@ COMMANDS: dict[str, Command] = {
     **{f"context {c.name}": c for c in _CONTEXT},
     **{f"image {c.name}": c for c in IMAGE_REGISTRY},
     "image build": BUILD,
+    **{f"builder {c.name}": c for c in BUILDER},
     **{f"network {c.name}": c for c in NETWORK},
     **{f"system {c.name}": c for c in LOGIN},
     "completion": _COMPLETION,
@@ -301,6 +302,7 @@ ROUTES: dict[str, str] = {
 }
 
 GROUPS = {
+    "builder": "Manage builds",
     "container": "Manage containers",
     "context": "Manage contexts",
     "image": "Manage images",

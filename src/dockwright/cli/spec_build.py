@@ -25,6 +25,13 @@ BUILD = _c(
     Flag("pull", "", B, help="Always attempt to pull a newer version of the image"),
     Flag("quiet", "q", B, help="Suppress the build output and print image ID on success"),
     Flag("rm", "", B, True, "Remove intermediate containers after a successful build"),
+    Flag(
+        "secret",
+        "",
+        L,
+        help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")',
+        type_name="stringArray",
+    ),
     Flag("shm-size", "", S, "", "Size of /dev/shm", "bytes"),
     Flag(
         "tag", "t", L, help="Name and optionally a tag in the 'name:tag' format", type_name="list"
@@ -33,3 +40,25 @@ BUILD = _c(
     min_args=1,
     max_args=1,
 )
+
+BUILDER = [
+    _c(
+        "prune",
+        "prune [OPTIONS]",
+        "Remove build cache (and RUN --mount=type=cache directories)",
+        "cmd_builder:prune",
+        Flag("all", "a", B, help="Remove all unused build cache, not just dangling ones"),
+        Flag("filter", "", L, help="Provide filter values", type_name="filter"),
+        Flag("force", "f", B, help="Do not prompt for confirmation"),
+        Flag("keep-storage", "", S, "", "Amount of disk space to keep for cache", "bytes"),
+        max_args=0,
+    ),
+    _c(
+        "cache",
+        "cache ls | export [-o FILE] [ID...] | import FILE|-",
+        "Manage RUN --mount=type=cache directories (export/import for CI runners)",
+        "cmd_builder:cache",
+        Flag("output", "o", S, "", "Write the export to a file, instead of STDOUT", "string"),
+        min_args=1,
+    ),
+]

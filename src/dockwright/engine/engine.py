@@ -77,6 +77,7 @@ class Engine:
         self.execs = ExecService(self.containers)
         self.disk_usage = DiskUsageService(self.images, self.containers)
         self.builds = BuildService(self.containers, self.images, self.db, root / "builder")
+        self.disk_usage.build_cache = self.builds.cache
         self.system = SystemService(
             config, self.containers, _ImageCount(self.images), _daemon_id(root)
         )

@@ -4,7 +4,8 @@ The reverse of `extract`: overlayfs whiteouts (0:0 character devices) become OCI
 files and an opaque directory (trusted.overlay.opaque=y) gets a ``.wh..wh..opq`` entry right after
 it. Entries come in lexical depth-first order, mtimes truncated to seconds and no user/group names,
 so the same tree always gives the same bytes (and the same diff_id). Hardlinked files are stored
-once and linked afterwards; sockets are skipped, as Docker does.
+once and linked afterwards; sockets are skipped, as Docker does. With `clamp` (a build's
+SOURCE_DATE_EPOCH) no mtime is later than it, so a rebuild at another time gives the same bytes.
 """
 
 from __future__ import annotations
@@ -37,13 +38,15 @@ class _Sink:
         yield from parts
 
 
-def tar_diff(root: Path) -> Iterator[bytes]:
-    """The layer tar of `root` as a stream of chunks (uncompressed)."""
+def tar_diff(root: Path, clamp: int | None = None) -> Iterator[bytes]:
+    """The layer tar of `root` as a stream of chunks (uncompressed); mtimes at most `clamp`."""
     sink = _Sink()
     links: dict[tuple[int, int], str] = {}
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tf:  # type: ignore[call-overload]
         for rel, st in walk(root):
             for info in _infos(root, rel.lstrip("/"), st, links):
+                if clamp is not None:
+                    info.mtime = min(info.mtime, clamp)
                 _add(tf, root, info)
                 yield from sink.take()
     yield from sink.take()

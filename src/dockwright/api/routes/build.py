@@ -1,15 +1,33 @@
-"""/build: the legacy builder API (`docker build` with DOCKER_BUILDKIT=0). Parse, call, stream."""
+"""/build: the legacy builder API (`docker build` with DOCKER_BUILDKIT=0). Parse, call, stream.
+
+dockwright extensions (the docker CLI never sends them):
+- build secrets in the `X-Dockwright-Build-Secrets` request header (types/buildsecrets.py has
+  the format and its size limits, set by the HTTP reader's 1 MiB limit on the request head);
+- `GET /build/cache-mounts` (the `RUN --mount=type=cache` directories with their sizes),
+  `GET /build/cache-mounts/export[?id=…]` (a tar of those caches, all when no id) and
+  `POST /build/cache-mounts/import` (such a tar as the body), for CI runners.
+`POST /build/prune` also removes the cache mounts, as `docker builder prune` does.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 from dockwright.api.http import Request, Response, json_response
 from dockwright.api.router import Route
-from dockwright.api.routes.images import stream_messages
+from dockwright.api.routes.images import stream_bytes, stream_messages
+from dockwright.api.schema.common import rfc3339nano
 from dockwright.engine.builds import BuildOptions
+from dockwright.engine.builds.cachemounts import CacheMounts, with_cache_mounts
 from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.types import buildsecrets
+
+
+class _RunSteps(Protocol):
+    @property
+    def cache_mounts(self) -> CacheMounts: ...
 
 
 class BuildBackend(Protocol):
@@ -18,6 +36,9 @@ class BuildBackend(Protocol):
     ) -> AsyncIterator[dict[str, Any]]: ...
 
     def prune_cache(self) -> dict[str, Any]: ...
+
+    @property
+    def runs(self) -> _RunSteps: ...
 
 
 def _string_map(req: Request, name: str) -> dict[str, str]:
@@ -56,6 +77,7 @@ def build_options(req: Request) -> BuildOptions:
         cache_from=_string_list(req, "cachefrom"),
         pull=q.bool("pull"),
         platform=q.get("platform") or "",
+        secrets=buildsecrets.decode(req.headers.get(buildsecrets.HEADER)),
     )
 
 
@@ -66,6 +88,28 @@ def build_routes(svc: BuildBackend) -> list[Route]:
         await stream_messages(req, messages)  # type: ignore[arg-type]
 
     async def prune(req: Request) -> Response:
-        return json_response(svc.prune_cache())
+        report = svc.prune_cache()
+        removed, reclaimed = await asyncio.to_thread(svc.runs.cache_mounts.prune)
+        return json_response(with_cache_mounts(report, removed, reclaimed))
 
-    return [Route("POST", "/build", build), Route("POST", "/build/prune", prune)]
+    async def cache_mounts(req: Request) -> Response:
+        found = await asyncio.to_thread(svc.runs.cache_mounts.entries)
+        return json_response(
+            [{"ID": f.id, "Size": f.size, "LastUsedAt": rfc3339nano(f.last_used)} for f in found]
+        )
+
+    async def export(req: Request) -> None:
+        chunks = svc.runs.cache_mounts.export_tar(req.query.getall("id"))
+        await stream_bytes(req, chunks, "application/x-tar")  # type: ignore[arg-type]
+
+    async def import_(req: Request) -> Response:
+        ids = await svc.runs.cache_mounts.import_tar(req.stream())
+        return json_response({"Imported": ids})
+
+    return [
+        Route("POST", "/build", build),
+        Route("POST", "/build/prune", prune),
+        Route("GET", "/build/cache-mounts", cache_mounts),
+        Route("GET", "/build/cache-mounts/export", export),
+        Route("POST", "/build/cache-mounts/import", import_),
+    ]

@@ -1,9 +1,18 @@
-"""The build cache: step key → image id, persisted in state.db."""
+"""The build cache: step key → image id, and the inputs each step was built from, in state.db.
+
+`build_cache` maps a key to the image a step produced. `build_cache_steps` keeps, per key, the
+step's recorded inputs (`StepRecord`: parent image, instruction, arguments, file digests) so a
+later miss can be explained against the entries of the same parent, plus the usage figures
+`system df` shows (last use, use count).
+"""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 
+from dockwright.builder.explain import StepRecord
 from dockwright.engine.images import ImageService
 from dockwright.store.db import Database
 
@@ -13,7 +22,29 @@ SCHEMA = (
         image_id TEXT NOT NULL,
         created INTEGER NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS build_cache_steps (
+        key TEXT PRIMARY KEY,
+        parent TEXT NOT NULL,
+        instruction TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        last_used INTEGER NOT NULL,
+        usage_count INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS build_cache_steps_parent ON build_cache_steps(parent)",
 )
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cache record as `system df` reports it (times in ns)."""
+
+    key: str
+    image_id: str
+    parent: str
+    instruction: str
+    created_ns: int
+    last_used_ns: int
+    usage_count: int
 
 
 class BuildCache:
@@ -29,15 +60,60 @@ class BuildCache:
             return None
         return str(row["image_id"])
 
+    def touch(self, key: str) -> None:
+        """Count a cache hit on `key` (for `system df`)."""
+        self.db.execute(
+            "UPDATE build_cache_steps SET last_used = ?, usage_count = usage_count + 1 "
+            "WHERE key = ?",
+            (time.time_ns(), key),
+        )
+
     def prune(self) -> list[str]:
         """Forget every entry (`docker builder prune`); the images stay until removed."""
         with self.db.transaction():
             keys = [str(r["key"]) for r in self.db.query("SELECT key FROM build_cache")]
             self.db.execute("DELETE FROM build_cache")
+            self.db.execute("DELETE FROM build_cache_steps")
         return keys
 
-    def put(self, key: str, image_id: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO build_cache (key, image_id, created) VALUES (?,?,?)",
-            (key, image_id, time.time_ns()),
+    def put(self, key: str, image_id: str, record: StepRecord | None = None) -> None:
+        """Record `image_id` as the result of `key`, with the inputs that made it if known."""
+        now = time.time_ns()
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO build_cache (key, image_id, created) VALUES (?,?,?)",
+                (key, image_id, now),
+            )
+            if record is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO build_cache_steps (key, parent, instruction, inputs,"
+                    " last_used, usage_count) VALUES (?,?,?,?,?,1)",
+                    (key, record.parent, record.instruction, json.dumps(record.to_json()), now),
+                )
+
+    def records_for(self, parent: str) -> list[StepRecord]:
+        """The recorded steps built on `parent`, oldest first (the candidates of a miss)."""
+        rows = self.db.query(
+            "SELECT s.parent, s.instruction, s.inputs FROM build_cache_steps s "
+            "JOIN build_cache c ON c.key = s.key WHERE s.parent = ? ORDER BY c.created",
+            (parent,),
         )
+        return [
+            StepRecord.from_json(r["parent"], r["instruction"], json.loads(r["inputs"]))
+            for r in rows
+        ]
+
+    def entries(self) -> list[CacheEntry]:
+        """Every entry whose image still exists, oldest first."""
+        rows = self.db.query(
+            "SELECT c.key, c.image_id, c.created, s.parent, s.instruction, s.last_used,"
+            " s.usage_count FROM build_cache c LEFT JOIN build_cache_steps s ON s.key = c.key"
+            " ORDER BY c.created"
+        )
+        return [
+            CacheEntry(str(r["key"]), str(r["image_id"]), str(r["parent"] or ""),
+                       str(r["instruction"] or ""), int(r["created"]),
+                       int(r["last_used"] or r["created"]), int(r["usage_count"] or 1))
+            for r in rows
+            if self.images.store.exists(r["image_id"])
+        ]  # fmt: skip

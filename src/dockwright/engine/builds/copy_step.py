@@ -1,16 +1,26 @@
-"""COPY and ADD: write the sources into a created (never started) container's root and commit."""
+"""COPY and ADD: write the sources into a created (never started) container's root and commit.
+
+The step's cache key is computed after its sources are known: the content of the copied files
+(an ADD URL is downloaded first, as Docker does, and keyed on its bytes and Last-Modified), the
+destination, and every flag (--chown, --chmod, --exclude, --parents, --link, --checksum).
+`--link` makes the same plain diff layer as a copy without it (see builder/copyflags.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 from dockwright.builder import context as ctx
 from dockwright.builder import copy as cp
 from dockwright.builder import steps
 from dockwright.builder.cache import content_digest, step_key
+from dockwright.builder.context import Source
+from dockwright.builder.copyflags import copy_flags
 from dockwright.builder.expand import expand_word
+from dockwright.builder.fetch import download
 from dockwright.builder.parser import Instruction
 from dockwright.engine.builds.base import StepRunner
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
@@ -22,25 +32,31 @@ class CopySteps(StepRunner):
     async def copy(self, build: BuildRun, state: StageState, ins: Instruction,
                    env: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
         words = cp.copy_words(ins, env, build.escape)
+        flags = copy_flags(ins, words[:-1], env, build.escape)
         source_image = self._copy_from(build, expand_word(ins.flag("from"), env, build.escape))
+        scratch = build.scratch(build.step)
         async with MountedImage(self.containers, source_image) as src_root:
             sources = await asyncio.to_thread(
-                ctx.find_all, src_root or build.root, words[:-1], ins, build.scratch(build.step)
-            )
+                ctx.find_all, src_root or build.root, words[:-1], ins, scratch, flags,
+                partial(fetch_url, scratch, flags.checksum),
+            )  # fmt: skip
             spec = cp.CopySpec(
                 tuple(sources), cp.destination(words[-1], state.config.get("WorkingDir") or "/"),
                 expand_word(ins.flag("chown"), env, build.escape), cp.parse_chmod(ins.flag("chmod")),
-                ins.keyword == "add",
+                ins.keyword == "add", flags.parents, tuple(flags.patterns()),
             )  # fmt: skip
-            hashed = source_image or content_digest(
-                await asyncio.to_thread(ctx.hash_sources, sources)
+            entries = (
+                []
+                if source_image
+                else await asyncio.to_thread(ctx.hash_sources, sources, list(spec.exclude))
             )
+            hashed = source_image or content_digest(entries)
             created_by = steps.nop(
                 f"{ins.keyword.upper()} {cp.source_kind(sources)}:{hashed} in {spec.dest} "
             )
-            flags = f"{spec.chown}:{spec.chmod}:{spec.unpack}"
-            key = step_key(state.image_id, created_by + flags, state.config, hashed)
-            if await self.cached(build, state, key):
+            options = f"{spec.chown}:{spec.chmod}:{spec.unpack}:{flags.cache_text()}"
+            key = step_key(state.image_id, created_by + options, state.config, hashed)
+            if await self.cached(build, state, key, created_by, files=entries, source=source_image):
                 yield out(build, " ---> Using cache\n")
                 return
             image_id = await self._write_layer(state, spec, created_by)
@@ -67,6 +83,12 @@ class CopySteps(StepRunner):
             return await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
         finally:
             await self.containers.remove(c.id, force=True, volumes=True)
+
+
+def fetch_url(scratch: Path, checksum: str, url: str, index: int) -> Source:
+    """Blocking: download ADD's `index`th source into the step's scratch directory."""
+    got = download(url, scratch / f"url-{index}", checksum)
+    return Source(got.path, got.name, False, remote=True)
 
 
 class MountedImage:

@@ -1,58 +1,130 @@
-"""RUN: run the command in a container from the stage's image and commit its upper directory."""
+"""RUN: run the command in a container from the stage's image and commit its upper directory.
+
+`RUN --mount=…` mounts (builder/mounts.py parses them, mounts.py prepares them) and
+`RUN --network=…` change only how the container runs: the mounts are not in the committed layer
+(their empty mount points are removed from it), and the flags join the step's cache key, with the
+content of context files a bind mount shows (a secret's content never does).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from dockwright.builder import steps
 from dockwright.builder.cache import step_key
+from dockwright.builder.mounts import RunMount, run_mounts, run_network, step_flags
 from dockwright.builder.parser import Instruction
 from dockwright.builder.stages import PREDEFINED_ARGS
 from dockwright.engine.builds.base import StepRunner
+from dockwright.engine.builds.cache import BuildCache
+from dockwright.engine.builds.cachemounts import CacheMounts
+from dockwright.engine.builds.mounts import (
+    StepMounts,
+    context_source,
+    missing_secrets,
+    remove_stubs,
+    tree_digest,
+)
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
+from dockwright.engine.containers.service import ContainerService
+from dockwright.engine.images import ImageService
 from dockwright.errors import DockwrightError
-from dockwright.types.container import ContainerConfig, HostSettings
+from dockwright.types.container import ContainerConfig, HostSettings, MountSpec
+
+CACHE_MOUNTS_DIR = "build-mounts"  # under the data root; see cachemounts.py for the layout
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One RUN, decided before anything runs."""
+
+    argv: tuple[str, ...]
+    run_args: dict[str, str]  # build args the command sees as environment variables
+    created_by: str  # the history line (never a secret: secrets are mounted, not passed)
+    mounts: tuple[RunMount, ...]
+    network: str  # default | none | host
+
+    def request(self, image_id: str) -> ContainerConfig:
+        env = tuple(f"{k}={v}" for k, v in self.run_args.items())
+        return ContainerConfig(image=image_id, cmd=self.argv, entrypoint=(), env=env)
 
 
 class RunSteps(StepRunner):
+    def __init__(
+        self, containers: ContainerService, images: ImageService, cache: BuildCache
+    ) -> None:
+        super().__init__(containers, images, cache)
+        self.cache_mounts = CacheMounts(containers.config.data_root / CACHE_MOUNTS_DIR)
+
     async def run(
         self, build: BuildRun, state: StageState, ins: Instruction
     ) -> AsyncIterator[Message]:
+        plan = self._plan(build, state, ins)
+        missing_secrets(plan.mounts, build.opts.secrets)
+        flags = await self._flags_key(build, plan.mounts, plan.network)
+        key = step_key(state.image_id, plan.created_by, state.config, flags)
+        if await self.cached(build, state, key, created_by=plan.created_by):
+            yield out(build, " ---> Using cache\n")
+            return
+        async with StepMounts(self.containers, self.cache_mounts, build, plan.mounts,
+                              lambda name: self._from_image(build, name)) as specs:  # fmt: skip
+            mode = build.opts.network_mode if plan.network == "default" else plan.network
+            host = HostSettings(network_mode=mode, mounts=specs, extra_hosts=build.opts.extra_hosts,
+                                shm_size=build.opts.shm_size)  # fmt: skip
+            c, _ = self.containers.create(None, plan.request(state.image_id), host)
+            try:
+                yield out(build, f" ---> Running in {c.id[:12]}\n")
+                async for msg in self._execute(build, c.id, plan.argv):
+                    yield msg
+                image_id = await self._commit_run(state, c.id, plan.created_by, specs)
+            finally:
+                await self.containers.remove(c.id, force=True, volumes=True)
+        yield out(build, f" ---> Removed intermediate container {c.id[:12]}\n")
+        self.advance(state, key, image_id)
+
+    def _plan(self, build: BuildRun, state: StageState, ins: Instruction) -> RunPlan:
+        """What the step runs and how it is described (history line and cache key)."""
         argv = steps.command(ins, state.config)
         env_names = {e.partition("=")[0] for e in state.config.get("Env") or []}
         proxies = {k: v for k, v in build.opts.build_args.items() if k in PREDEFINED_ARGS}
         run_args = {k: v for k, v in {**proxies, **state.args}.items() if k not in env_names}
         shown = [f"{k}={v}" for k, v in sorted(run_args.items()) if k not in PREDEFINED_ARGS]
         created_by = (f"|{len(shown)} {' '.join(shown)} " if shown else "") + " ".join(argv)
-        key = step_key(state.image_id, created_by, state.config)
-        if await self.cached(build, state, key):
-            yield out(build, " ---> Using cache\n")
-            return
-        request = ContainerConfig(image=state.image_id, cmd=tuple(argv), entrypoint=(),
-                                  env=tuple(f"{k}={v}" for k, v in run_args.items()))  # fmt: skip
-        host = HostSettings(network_mode=build.opts.network_mode,
-                            extra_hosts=build.opts.extra_hosts, shm_size=build.opts.shm_size)  # fmt: skip
-        c, _ = self.containers.create(None, request, host)
-        try:
-            yield out(build, f" ---> Running in {c.id[:12]}\n")
-            exited = self.containers.wait_future(c.id, "next-exit")
-            async for msg in self._execute(build, c.id):
-                yield msg
-            code, _error = await exited
-            if code != 0:
-                raise DockwrightError(
-                    f"The command '{' '.join(argv)}' returned a non-zero code: {code}"
-                )
-            upper = self.containers.rootfs.upper_dir(c.id)
-            image_id = await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
-        finally:
-            await self.containers.remove(c.id, force=True, volumes=True)
-        yield out(build, f" ---> Removed intermediate container {c.id[:12]}\n")
-        self.advance(state, key, image_id)
+        env = steps.expansion_env(state.config, state.args)
+        mounts = run_mounts(ins, env, build.escape, state.config.get("WorkingDir") or "/")
+        return RunPlan(tuple(argv), run_args, created_by, mounts, run_network(ins))
 
-    async def _execute(self, build: BuildRun, cid: str) -> AsyncIterator[Message]:
-        """Start the container with its output attached; yields it as stream messages."""
+    async def _commit_run(self, state: StageState, cid: str, created_by: str,
+                          specs: tuple[MountSpec, ...]) -> str:  # fmt: skip
+        """The step's image: the upper directory without the mount points made for `specs`."""
+        upper = self.containers.rootfs.upper_dir(cid)
+        lowers = self.containers.rootfs.lower_dirs(cid)
+        await asyncio.to_thread(remove_stubs, upper, lowers, [s.target for s in specs])
+        return await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
+
+    def _from_image(self, build: BuildRun, name: str) -> str:
+        """A mount's `from=`: a stage of this build (by name or index), else a local image."""
+        return build.stage_images.get(name.lower()) or self.resolve(name)
+
+    async def _flags_key(self, build: BuildRun, mounts: tuple[RunMount, ...], network: str) -> str:
+        """What the mount/network flags add to the key: "" for a plain RUN (keys unchanged)."""
+        if not mounts and network == "default":
+            return ""
+        parts = [step_flags(mounts, network)]
+        for m in mounts:
+            if m.type == "bind" and not m.from_:
+                source = await asyncio.to_thread(context_source, build.root, m.source)
+                parts.append(f"{m.target}={await asyncio.to_thread(tree_digest, source)}")
+            elif m.type in ("bind", "cache") and m.from_:
+                parts.append(f"{m.target}={self._from_image(build, m.from_)}")
+        return "\n".join(parts)
+
+    async def _execute(self, build: BuildRun, cid: str, argv: tuple[str, ...]) -> AsyncIterator[Message]:  # fmt: skip
+        """Start the container with its output attached; yields it as stream messages. A
+        non-zero exit fails the build with Docker's message."""
+        exited = self.containers.wait_future(cid, "next-exit")
         _c, session = await self.containers.attach(cid, stdout=True, stderr=True)
         try:
             await self.containers.start(cid)
@@ -63,3 +135,8 @@ class RunSteps(StepRunner):
                 yield out(build, data.decode(errors="replace"))
         finally:
             await session.close()
+        code, _error = await exited
+        if code != 0:
+            raise DockwrightError(
+                f"The command '{' '.join(argv)}' returned a non-zero code: {code}"
+            )

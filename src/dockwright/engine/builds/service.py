@@ -6,6 +6,12 @@ Dockerfile is parsed and split into stages up front (builder package, pure); eac
 key is computed before it runs, and a hit reuses the cached image. RUN (run_step.py) and COPY/ADD
 (copy_step.py) commit a container's upper directory; other instructions only make a new config.
 Every container a build creates is removed before the build ends, whether the step failed or not.
+
+The stages the target needs run as a DAG of tasks (schedule.py): a stage starts when the stages
+it names (FROM, COPY --from, RUN --mount from=) are built; the stream shows them in stage order
+with steps numbered up front. Each step also sends `start`/`cached`/`miss`/`done` events as aux
+messages (state.step_event) that `--progress=plain` renders and the docker CLI ignores. FROM
+images missing locally, or every one with `pull`, are pulled (baseimage.py).
 """
 
 from __future__ import annotations
@@ -14,33 +20,46 @@ import asyncio
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from dockwright.builder import context as ctx
 from dockwright.builder import steps
+from dockwright.builder.expand import expand_word
+from dockwright.builder.history import EPOCH_ARG, source_date_epoch
 from dockwright.builder.ignore import Pattern
 from dockwright.builder.options import BuildOptions
 from dockwright.builder.parser import Instruction, parse
 from dockwright.builder.stages import (
     PREDEFINED_ARGS,
     Stage,
+    StagePlan,
     arg_default,
     base_name,
+    dependencies,
     meta_args,
     select,
     split_stages,
 )
 from dockwright.engine.builds.base import StepRunner
+from dockwright.engine.builds.baseimage import BaseImages
 from dockwright.engine.builds.cache import BuildCache
 from dockwright.engine.builds.copy_step import CopySteps
 from dockwright.engine.builds.run_step import RunSteps
-from dockwright.engine.builds.state import BuildRun, Message, StageState, out, short_id
+from dockwright.engine.builds.schedule import Emit, StageJob, run_stages
+from dockwright.engine.builds.state import (
+    BuildRun,
+    Message,
+    StageState,
+    out,
+    short_id,
+    step_event,
+)
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService, repo_tag_reference
-from dockwright.errors import InvalidParameter
-from dockwright.image import config as cfg
+from dockwright.errors import InvalidParameter, NotFound
 from dockwright.store.db import Database
 
 
@@ -54,6 +73,7 @@ class BuildService:
         self.steps = StepRunner(containers, images, self.cache)
         self.runs = RunSteps(containers, images, self.cache)
         self.copies = CopySteps(containers, images, self.cache)
+        self.bases = BaseImages(images)
         self.scratch_root = scratch_root
         if scratch_root is not None:
             shutil.rmtree(scratch_root, ignore_errors=True)
@@ -95,44 +115,88 @@ class BuildService:
         await asyncio.to_thread(ctx.prune, root, patterns)
         df = parse(text)
         meta, stages = split_stages(df)
-        chosen = select(stages, opts.target, meta_args(meta, opts.build_args, df.escape), df.escape)
+        globals_ = meta_args(meta, opts.build_args, df.escape)
+        chosen = select(stages, opts.target, globals_, df.escape)
         total = len(meta) + sum(1 + len(s.instructions) for s in chosen)
         build = BuildRun(opts, root, df.escape, total)
+        build.cache_sources = self._cache_sources(opts.cache_from)
         for ins in meta:
-            yield self._step_line(build, ins)
+            build.step += 1
+            yield out(build, f"Step {build.step}/{build.total} : {ins.original}\n")
             build.used_args.add(arg_default(ins, {}, df.escape)[0])
-        globals_ = meta_args(meta, opts.build_args, df.escape)
-        for stage in chosen:
-            async for msg in self._stage(build, stage, globals_):
-                yield msg
+        plan = StagePlan(chosen, dependencies(chosen, stages, globals_, df.escape), len(meta))
+        async for msg in run_stages(plan.order, plan.deps, self._stage_job(build, plan, globals_)):
+            yield msg
         assert build.last is not None
         async for msg in self._finish(build, build.last):
             yield msg
 
-    def _step_line(self, build: BuildRun, ins: Instruction) -> Message:
-        build.step += 1
-        return out(build, f"Step {build.step}/{build.total} : {ins.original}\n")
+    def _cache_sources(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The configs of the --cache-from images present here (missing ones are skipped,
+        as docker does)."""
+        found = []
+        for name in names:
+            try:
+                found.append(self.images.image_config(self.images.resolve(name)[0]))
+            except NotFound:
+                continue
+        return found
 
-    async def _stage(
-        self, build: BuildRun, stage: Stage, globals_: dict[str, str]
-    ) -> AsyncIterator[Message]:
-        """One stage's steps; leaves its final state in `build.last`."""
-        yield self._step_line(build, stage.from_ins)
+    def _stage_job(self, build: BuildRun, plan: StagePlan, globals_: dict[str, str]) -> StageJob:
+        """The task body of one stage: its messages go to `emit` (quiet builds send none)."""
+
+        async def job(index: int, emit: Emit) -> None:
+            def send(msg: Message) -> None:
+                if msg and not (build.opts.quiet and ("aux" in msg or "status" in msg)):
+                    emit(msg)
+
+            stage = plan.stage(index)
+            state = StageState("", {}, label=plan.label(stage), count=1 + len(stage.instructions),
+                               epoch=source_date_epoch(build.opts.build_args))  # fmt: skip
+            state.emit = send
+            async for msg in self._stage(build, stage, state, plan.first_step(index), globals_):
+                send(msg)
+            if index == plan.order[-1]:
+                build.last = state
+
+        return job
+
+    def _begin(self, build: BuildRun, state: StageState, ins: Instruction, step: int,
+               index: int) -> list[Message]:  # fmt: skip
+        """Number the step; its legacy "Step i/n" line and its start event."""
+        build.step, state.index, state.instruction = step, index, ins.original
+        return [
+            out(build, f"Step {step}/{build.total} : {ins.original}\n"),
+            step_event(step, "start", name=state.header()),
+        ]
+
+    async def _stage(self, build: BuildRun, stage: Stage, state: StageState, first: int,
+                     globals_: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
+        """One stage's steps, from step number `first`; its final image in `stage_images`."""
+        started = time.monotonic()
+        for msg in self._begin(build, state, stage.from_ins, first, 1):
+            yield msg
         name = base_name(stage, globals_, build.escape)
-        image_id = build.stage_images.get(name.lower()) or self._base(name)
-        state = StageState(image_id, self.images.image_config(image_id))
+        platform = expand_word(stage.from_ins.flag("platform"), globals_, build.escape)
+        image_id = build.stage_images.get(name.lower()) or await self.bases.get(
+            name, build.opts, platform or build.opts.platform, state.emit
+        )
+        state.image_id, state.full = image_id, self.images.image_config(image_id)
         yield out(build, f" ---> {short_id(image_id)}\n")
         async for msg in self._triggers(build, state, globals_):
             yield msg
-        for ins in stage.instructions:
-            yield self._step_line(build, ins)
+        yield _done(first, started)
+        for number, ins in enumerate(stage.instructions, start=2):
+            started = time.monotonic()
+            for msg in self._begin(build, state, ins, first + number - 1, number):
+                yield msg
             async for msg in self._instruction(build, state, ins, globals_):
                 yield msg
             yield out(build, f" ---> {short_id(state.image_id)}\n")
+            yield _done(first + number - 1, started)
         if stage.name:
             build.stage_images[stage.name] = state.image_id
         build.stage_images[str(stage.index)] = state.image_id
-        build.last = state
 
     async def _triggers(self, build: BuildRun, state: StageState,
                         globals_: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
@@ -145,16 +209,9 @@ class BuildService:
         yield out(build, f"# Executing {len(triggers)} build trigger{plural}\n")
         for text in triggers:
             for ins in parse(text).instructions:
+                state.instruction = ins.original
                 async for msg in self._instruction(build, state, ins, globals_):
                     yield msg
-
-    def _base(self, name: str) -> str:
-        """The image a FROM names; `scratch` is an image without layers (made once)."""
-        if name.lower() != "scratch":
-            return self.steps.resolve(name)
-        empty = {"architecture": cfg.host_arch(), "os": "linux", "config": {},
-                 "rootfs": {"type": "layers", "diff_ids": []}}  # fmt: skip
-        return self.images.store.create(cfg.encode(empty))
 
     async def _instruction(self, build: BuildRun, state: StageState, ins: Instruction,
                            globals_: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
@@ -196,6 +253,8 @@ class BuildService:
         return f"ARG {name}" + (f"={default}" if default is not None else "")
 
     async def _finish(self, build: BuildRun, state: StageState) -> AsyncIterator[Message]:
+        state.emit = lambda _m: None  # not a numbered step: no step events
+        state.instruction, state.missed = "LABEL", False
         if build.opts.labels:
             config = state.config
             config["Labels"] = {**(config.get("Labels") or {}), **build.opts.labels}
@@ -204,7 +263,8 @@ class BuildService:
                 build, state, config, steps.nop("LABEL " + labels)
             ):
                 yield msg
-        unused = sorted(set(build.opts.build_args) - build.used_args - PREDEFINED_ARGS)
+        special = PREDEFINED_ARGS | {EPOCH_ARG}
+        unused = sorted(set(build.opts.build_args) - build.used_args - special)
         if unused:
             yield out(
                 build, f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n"
@@ -219,6 +279,10 @@ class BuildService:
                 continue
             self.images.tag(state.image_id, str(ref), None)
             yield out(build, f"Successfully tagged {ref.familiar()}\n")
+
+
+def _done(step: int, started: float) -> Message:
+    return step_event(step, "done", seconds=round(time.monotonic() - started, 3))
 
 
 __all__ = ["BuildService"]

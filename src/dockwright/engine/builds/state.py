@@ -1,42 +1,75 @@
-"""The state of one running build and of the stage being built, and the stream messages."""
+"""The state of one running build and of the stage being built, and the stream messages.
+
+Stages run as concurrent tasks, so what belongs to one stage lives in its `StageState`; the
+`BuildRun` is shared. `BuildRun.step` is the number of the step the *calling task* is on (a
+context variable: each stage task sees its own), so step-numbered scratch paths never collide.
+"""
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockwright.builder.explain import StepRecord
 from dockwright.builder.options import BuildOptions
 
 Message = dict[str, Any]
+STEP_AUX = "dockwright.step"  # the aux key of step events; docker ignores unknown aux payloads
+
+_current_step: contextvars.ContextVar[int] = contextvars.ContextVar("build_step", default=0)
 
 
 @dataclass
 class StageState:
-    """One stage while it builds: current image, its config, the ARGs it declared."""
+    """One stage while it builds: current image, its config, the ARGs it declared, and how
+    its steps are numbered and reported."""
 
     image_id: str
     full: dict[str, Any]
     args: dict[str, str] = field(default_factory=dict)
     cmd_set: bool = False
+    epoch: int | None = None  # SOURCE_DATE_EPOCH: commits use it for times (copy/commit.py)
+    label: str = ""  # "[build 2/5]" prefix parts: the stage's name ("" when single-stage)
+    count: int = 1  # steps in this stage, FROM included
+    index: int = 0  # this stage's step being run, 1-based (FROM is 1)
+    instruction: str = ""  # the step being run, as written
+    missed: bool = False  # a step of this stage ran: later steps cannot hit the cache
+    pending: tuple[str, StepRecord] | None = None  # (key, inputs) of the step that missed
+    emit: Callable[[Message], None] = field(default=lambda _m: None, repr=False)
 
     @property
     def config(self) -> dict[str, Any]:
         return dict(self.full.get("config") or {})
 
+    def header(self) -> str:
+        where = f"{self.label} " if self.label else ""
+        return f"[{where}{self.index}/{self.count}] {self.instruction}"
+
 
 @dataclass
 class BuildRun:
-    """One build: its options, unpacked context, step counter and finished stages."""
+    """One build: its options, unpacked context, step total and finished stages."""
 
     opts: BuildOptions
     root: Path
     escape: str
     total: int
-    step: int = 0
     used_args: set[str] = field(default_factory=set)
     stage_images: dict[str, str] = field(default_factory=dict)
-    last: StageState | None = None  # the state of the last stage built
+    last: StageState | None = None  # the state of the target stage, once built
+    cache_sources: list[dict[str, Any]] = field(default_factory=list)  # --cache-from configs
+
+    @property
+    def step(self) -> int:
+        """The step number the calling task is on."""
+        return _current_step.get()
+
+    @step.setter
+    def step(self, value: int) -> None:
+        _current_step.set(value)
 
     def scratch(self, step: int) -> Path:
         """A private directory for the files a step makes (heredocs), next to the context."""
@@ -50,3 +83,8 @@ def short_id(image_id: str) -> str:
 def out(build: BuildRun, text: str) -> Message:
     """A `{"stream": …}` message, or nothing when the build is quiet."""
     return {"stream": text} if not build.opts.quiet else {}
+
+
+def step_event(step: int, event: str, **fields: Any) -> Message:
+    """An aux message about step `step` (`start`, `cached`, `miss`, `done`) for our CLI."""
+    return {"aux": {STEP_AUX: {"step": step, "event": event, **fields}}}

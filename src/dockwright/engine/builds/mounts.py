@@ -1,0 +1,209 @@
+"""Preparing a RUN step's `--mount`s as the container's bind/tmpfs mounts, and undoing them.
+
+`StepMounts` is entered around the RUN container's whole life: it yields the MountSpecs to put
+in HostSettings.mounts and, on exit, unmounts and removes everything it made (secret tmpfs,
+private and read-write copies, helper containers that show a stage's root). None of it enters
+the committed layer: the runtime mounts over the rootfs; `remove_stubs` then deletes the empty
+mount points the runtime had to create in the container's upper directory, as BuildKit does.
+
+Bind sources: the build context (`from` unset), a stage of this build or an image (`from=`).
+Read-only binds mount the source itself; read-write ones mount a throwaway copy, so a RUN can
+never change the context or an image (BuildKit discards those writes too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from dockwright.builder.cache import content_digest
+from dockwright.builder.mounts import RunMount
+from dockwright.engine.builds.cachemounts import CacheMounts
+from dockwright.engine.builds.copy_step import MountedImage
+from dockwright.engine.builds.state import BuildRun
+from dockwright.engine.containers.service import ContainerService
+from dockwright.errors import DockwrightError, InvalidParameter, NotImplementedYet
+from dockwright.kernel.mount import MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, unmount
+from dockwright.kernel.paths import resolve_in_root
+from dockwright.types.container import MountSpec
+
+SECRET_MODE = 0o400
+OVERLAY_OPAQUE = "trusted.overlay.opaque"
+
+
+def missing_secrets(mounts: tuple[RunMount, ...], secrets: dict[str, bytes]) -> None:
+    """A required secret the build was not given fails it, with BuildKit's message."""
+    for m in mounts:
+        if m.type == "secret" and m.required and m.id not in secrets:
+            raise DockwrightError(f"secret {m.id}: not found")
+        if m.type == "ssh":
+            raise NotImplementedYet("RUN --mount=type=ssh is not supported yet")
+
+
+def tree_digest(path: Path) -> str:
+    """Blocking: the content digest of a file or directory (paths, modes, bytes; no mtimes)."""
+    if not path.is_dir() or path.is_symlink():
+        return content_digest([_entry(path, ".")])
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames.sort()
+        for name in [*dirnames, *filenames]:
+            full = Path(dirpath) / name
+            entries.append(_entry(full, str(full.relative_to(path))))
+    return content_digest(entries)
+
+
+def _entry(path: Path, name: str) -> tuple[str, int, str]:
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return name, st.st_mode, "link:" + os.readlink(path)
+    if not stat.S_ISREG(st.st_mode):
+        return name, st.st_mode, ""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return name, st.st_mode, h.hexdigest()
+
+
+def context_source(root: Path, source: str) -> Path:
+    """The host path of a bind mount's source in the build context; it must exist."""
+    path = resolve_in_root(root, source or "/")
+    if not os.path.lexists(path):
+        raise InvalidParameter(f"failed to mount {source or '/'}: not found in the build context")
+    return path
+
+
+class StepMounts:
+    """`async with StepMounts(...) as specs`: the MountSpecs of one RUN step's mounts."""
+
+    def __init__(self, containers: ContainerService, caches: CacheMounts, build: BuildRun,
+                 mounts: tuple[RunMount, ...], image_of: Callable[[str], str]) -> None:  # fmt: skip
+        """`image_of` maps a `from=` value to an image id (a stage of the build or an image)."""
+        self.containers, self.caches, self.build = containers, caches, build
+        self.mounts, self.image_of = mounts, image_of
+        self.stack = AsyncExitStack()
+        self.secret_dir: Path | None = None
+
+    async def __aenter__(self) -> tuple[MountSpec, ...]:
+        await self.stack.__aenter__()
+        try:
+            specs = [await self._prepare(m) for m in self.mounts]
+        except BaseException:
+            await self.stack.aclose()
+            raise
+        return tuple(s for s in specs if s is not None)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stack.aclose()
+
+    async def _prepare(self, m: RunMount) -> MountSpec | None:
+        if m.type == "tmpfs":
+            return MountSpec("tmpfs", m.target, "tmpfs", bool(m.readonly), tmpfs_size=m.size)
+        if m.type == "cache":
+            return await self._cache(m)
+        if m.type == "secret":
+            return await self._secret(m)
+        source = await self._bind_source(m)
+        if not m.readonly:
+            source = await self._throwaway_copy(source)
+        return MountSpec("bind", m.target, str(source), bool(m.readonly))
+
+    async def _bind_source(self, m: RunMount) -> Path:
+        if not m.from_:
+            return await asyncio.to_thread(context_source, self.build.root, m.source)
+        image_id = self.image_of(m.from_)
+        root = await self.stack.enter_async_context(MountedImage(self.containers, image_id))
+        if root is None:
+            raise InvalidParameter(f"failed to mount from {m.from_}: no such stage or image")
+        path = resolve_in_root(root, m.source or "/")
+        if not os.path.lexists(path):
+            raise InvalidParameter(f"failed to mount {m.source or '/'} from {m.from_}: not found")
+        return path
+
+    async def _throwaway_copy(self, source: Path) -> Path:
+        scratch = self._scratch("rw-")
+        copy = scratch / "src"
+        if source.is_dir():
+            await asyncio.to_thread(shutil.copytree, source, copy, symlinks=True)
+        else:
+            await asyncio.to_thread(shutil.copy2, source, copy, follow_symlinks=False)
+        return copy
+
+    def _scratch(self, prefix: str) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=self.caches.tmp))
+        self.stack.callback(shutil.rmtree, path, True)
+        return path
+
+    async def _cache(self, m: RunMount) -> MountSpec:
+        data = await self.stack.enter_async_context(self.caches.use(m))
+        if m.from_ and not any(data.iterdir()):
+            seed = await self._bind_source(m)
+            await asyncio.to_thread(shutil.copytree, seed, data, symlinks=True, dirs_exist_ok=True)
+        return MountSpec("bind", m.target, str(data), bool(m.readonly))
+
+    async def _secret(self, m: RunMount) -> MountSpec | None:
+        """The secret as a 0400 (or `mode=`) file on a private tmpfs: never on disk."""
+        data = self.build.opts.secrets.get(m.id)
+        if data is None:
+            return None  # optional and not given: BuildKit skips the mount
+        directory = await asyncio.to_thread(self._secret_tmpfs)
+        path = directory / hashlib.sha256(m.target.encode()).hexdigest()[:16]
+        await asyncio.to_thread(_write_secret, path, data, m)
+        return MountSpec("bind", m.target, str(path), True)
+
+    def _secret_tmpfs(self) -> Path:
+        """Blocking: this step's tmpfs for secrets (0700, root only), made on first use."""
+        if self.secret_dir is None:
+            path = self._scratch("secrets-")
+            path.chmod(0o700)
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=16m")
+            self.stack.callback(unmount, path)
+            self.secret_dir = path
+        return self.secret_dir
+
+
+def _write_secret(path: Path, data: bytes, m: RunMount) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chown(path, m.uid or 0, m.gid or 0)
+    path.chmod(m.mode if m.mode is not None else SECRET_MODE)
+
+
+def remove_stubs(upper: Path, lowers: list[Path], targets: list[str]) -> None:
+    """Blocking: delete the empty mount points the runtime created for `targets` (and their
+    empty parents) from a container's upper directory, unless a lower layer has that path."""
+    candidates: set[str] = set()
+    for target in targets:
+        parts = target.strip("/").split("/")
+        candidates.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for rel in sorted(candidates, key=lambda p: p.count("/"), reverse=True):
+        if any(os.path.lexists(low / rel) for low in lowers):
+            continue
+        _remove_if_stub(upper / rel)
+
+
+def _remove_if_stub(path: Path) -> None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+        path.unlink()
+    elif stat.S_ISDIR(st.st_mode) and not any(path.iterdir()) and not _opaque(path):
+        path.rmdir()
+
+
+def _opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, OVERLAY_OPAQUE, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
