@@ -85,6 +85,7 @@ async def serve(config: DaemonConfig) -> None:
     from dockwright.api.server import ApiServer
     from dockwright.engine.engine import Engine
 
+    _reap_children_with_pidfds()
     engine = await Engine.open(config)
     server = ApiServer(build_router(engine), ssl_context=_ssl_context(config.tls))
     stop = asyncio.Event()
@@ -98,6 +99,15 @@ async def serve(config: DaemonConfig) -> None:
     finally:
         await server.close()
         await engine.close()
+
+
+def _reap_children_with_pidfds() -> None:
+    """Python 3.11 waits for each subprocess in a thread of its own; a pidfd on the event loop
+    costs no thread per `crun exec` or conmon (3.12 does this by itself)."""
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        watcher = asyncio.PidfdChildWatcher()
+        watcher.attach_loop(asyncio.get_running_loop())
+        asyncio.set_child_watcher(watcher)
 
 
 def _ssl_context(tls: TlsConfig | None) -> ssl.SSLContext | None:
