@@ -71,4 +71,6 @@ class SystemService:
             mem_total=_mem_total(),
             debug=self.config.debug,
             init_binary="docker-init",
+            security_options=("name=seccomp,profile=builtin",),
+            logging_driver=self.config.log_driver,
         )

@@ -105,7 +105,7 @@ class ConmonRuntime:
         tty: bool,
         stdin: bool,
         stdin_once: bool,
-        log_path: Path,
+        log_path: Path | None,
     ) -> int:
         """Start conmon, which runs `<runtime> create`; return the container's pid.
 
@@ -121,7 +121,7 @@ class ConmonRuntime:
             self._common,
             cid,
             Path(bundle),
-            Path(log_path),
+            log_path,
             self._exits,
             tty=tty,
             stdin=stdin,

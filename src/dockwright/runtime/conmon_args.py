@@ -59,21 +59,25 @@ def create_args(
     c: ConmonCommon,
     cid: str,
     bundle: Path,
-    log_path: Path,
+    log_path: Path | None,
     exit_dir: Path,
     *,
     tty: bool,
     stdin: bool,
     stdin_once: bool,
 ) -> list[str]:
-    """conmon for `runtime create`: the log in k8s-file format, the exit code in exit_dir/cid.
+    """conmon for `runtime create`: the log in k8s-file format (no log at all when `log_path`
+    is None: Docker's "none" driver), the exit code in exit_dir/cid.
 
+    conmon's own --log-size-max is not used: it replaces the file and loses its lines; the
+    daemon rotates instead (runtime.log_rotation), through the `ctl` fifo's reopen message.
     Without stdin_once, stdin stays open when an attached client goes away (Docker semantics).
     """
     if ":" in str(log_path):
         raise InvalidParameter(f"log path must not contain ':': {log_path}")
     args = _common(c, cid, cid, bundle)
-    args += ["-l", f"k8s-file:{log_path}", "--exit-dir", str(exit_dir)]
+    log_driver = "none" if log_path is None else f"k8s-file:{log_path}"
+    args += ["-l", log_driver, "--exit-dir", str(exit_dir)]
     args += _stdio(tty, stdin)
     if stdin and not stdin_once:
         args.append("--leave-stdin-open")

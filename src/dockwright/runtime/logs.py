@@ -3,11 +3,15 @@
 conmon writes one line per output line ("F", the newline was part of the output) and splits
 longer or unterminated output into "P" (partial) pieces. A record's `data` is the output bytes
 exactly: F records end in b"\\n", P records do not.
+
+With rotation (runtime.log_rotation) a log is several files, <log>.N … <log>.1 then <log>;
+readers take them oldest first and followers move on to the new live file after a rotation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dockwright.kernel.inotify import FileWatch
+from dockwright.runtime.log_rotation import log_files
 
 STREAM_IDS = {"stdout": 1, "stderr": 2}
 _BLOCK = 64 * 1024
@@ -119,11 +124,24 @@ def _tail_start(path: Path, size: int, tail: int) -> int:
 def read_log(
     path: Path, *, tail: int | None = None, since_ns: int | None = None, until_ns: int | None = None
 ) -> tuple[list[LogRecord], int]:
-    """The records now in the file (last `tail` of them, then filtered) and the offset read to.
+    """The records now in the log's files, oldest first (the last `tail` of them, then
+    filtered), and the offset read to in the live file `path`.
 
     Only complete lines are read; the offset points just past the last one, so a follower can
     continue from it. A missing file is an empty log.
     """
+    files = log_files(path)
+    records, offset = _read_file(files[-1], tail)
+    for older in reversed(files[:-1]):
+        need = None if tail is None or tail < 0 else tail - len(records)
+        if need is not None and need <= 0:
+            break
+        records = _read_file(older, need)[0] + records
+    return [r for r in records if in_window(r, since_ns, until_ns)], offset
+
+
+def _read_file(path: Path, tail: int | None) -> tuple[list[LogRecord], int]:
+    """The last `tail` records of one file (all when None or negative) and the offset read to."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -138,8 +156,7 @@ def read_log(
         fh.seek(start)
         data = fh.read(size - start)
     end = data.rfind(b"\n") + 1
-    records = [r for r in parse_lines(data[:end]) if in_window(r, since_ns, until_ns)]
-    return records, start + end
+    return parse_lines(data[:end]), start + end
 
 
 async def _first_of(*aws: asyncio.Future[Any]) -> None:
@@ -162,28 +179,29 @@ async def follow_log(
     the exit), or once `until_ns` has passed (a newer record appears, or the clock reaches it).
     """
     path.touch(exist_ok=True)
-    with FileWatch(path) as watch:
+    with FileWatch(path.parent) as watch:  # the directory: the live file changes on rotation
         records, offset = read_log(path, tail=tail, since_ns=since_ns, until_ns=until_ns)
         for record in records:
             yield record
-        while True:
-            finished = exited.is_set()
-            fresh, offset = _read_from(path, offset)
-            for record in fresh:
-                if until_ns is not None and record.time_ns > until_ns:
+        with _LiveFile(path, offset) as live:
+            while True:
+                finished = exited.is_set()
+                fresh = live.read()
+                for record in fresh:
+                    if until_ns is not None and record.time_ns > until_ns:
+                        return
+                    if in_window(record, since_ns, until_ns):
+                        yield record
+                if finished or _past(until_ns):
                     return
-                if in_window(record, since_ns, until_ns):
-                    yield record
-            if finished or _past(until_ns):
-                return
-            if not fresh:
-                waits = [
-                    asyncio.ensure_future(watch.changed()),
-                    asyncio.ensure_future(exited.wait()),
-                ]
-                if until_ns is not None:
-                    waits.append(asyncio.ensure_future(asyncio.sleep(_seconds_until(until_ns))))
-                await _first_of(*waits)
+                if not fresh:
+                    waits = [
+                        asyncio.ensure_future(watch.changed()),
+                        asyncio.ensure_future(exited.wait()),
+                    ]
+                    if until_ns is not None:
+                        waits.append(asyncio.ensure_future(asyncio.sleep(_seconds_until(until_ns))))
+                    await _first_of(*waits)
 
 
 def _past(until_ns: int | None) -> bool:
@@ -194,9 +212,37 @@ def _seconds_until(until_ns: int) -> float:
     return max(0.0, (until_ns - time.time_ns()) / 1e9)
 
 
-def _read_from(path: Path, offset: int) -> tuple[list[LogRecord], int]:
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read()
-    end = data.rfind(b"\n") + 1
-    return parse_lines(data[:end]), offset + end
+class _LiveFile:
+    """The live log file read from an offset on; after a rotation (another file now has the
+    name) the old one is drained, then the new one is read from its start."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self.path = path
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by __exit__
+        self._fh.seek(offset)
+        self._pending = b""
+
+    def read(self) -> list[LogRecord]:
+        records: list[LogRecord] = []
+        while True:
+            self._pending += self._fh.read()
+            end = self._pending.rfind(b"\n") + 1
+            records += parse_lines(self._pending[:end])
+            self._pending = self._pending[end:]
+            if not self._replaced():
+                return records
+            self._fh.close()
+            self._fh = open(self.path, "rb")  # noqa: SIM115
+            self._pending = b""
+
+    def _replaced(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino != os.fstat(self._fh.fileno()).st_ino
+        except FileNotFoundError:
+            return False  # between the rename and conmon's reopen
+
+    def __enter__(self) -> _LiveFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()

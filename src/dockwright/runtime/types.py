@@ -89,6 +89,9 @@ class RunSpec:
     oom_score_adj: int = 0
     no_new_privileges: bool = False
     available_capabilities: tuple[str, ...] = CAPABILITIES
+    # None or "unconfined": no syscall filter; "builtin": Docker's default profile; else the
+    # JSON of a custom profile in Docker's format (see runtime.seccomp)
+    seccomp: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ class DaemonConfig:
     # --ip-forward); off by default here: published ports and container-to-container traffic
     # on one bridge work without it
     ip_forward: bool = False
+    # containers' default log driver and its options (daemon.json log-driver, log-opts)
+    log_driver: str = "json-file"
+    log_opts: dict[str, str] = field(default_factory=dict)
 
     @property
     def instance(self) -> str:
@@ -85,6 +88,8 @@ _FILE_KEYS = {
     "bridge": ("bridge", str),
     "bip": ("bip", str),
     "ip-forward": ("ip_forward", bool),
+    "log-driver": ("log_driver", str),
+    "log-opts": ("log_opts", dict),
 }
 
 

@@ -106,6 +106,7 @@ class HostSettings:
     log_config: dict[str, object] = field(
         default_factory=lambda: {"Type": "json-file", "Config": {}}
     )
+    security_opt: tuple[str, ...] = ()  # "seccomp=unconfined", "seccomp=<profile json>", ...
     volumes_from: tuple[str, ...] = ()
     oom_kill_disable: bool = False
     console_size: tuple[int, int] = (0, 0)  # (height, width) of the client's terminal

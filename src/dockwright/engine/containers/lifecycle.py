@@ -14,6 +14,8 @@ from dockwright.engine.containers.base import ContainerBase, log
 from dockwright.engine.containers.ports import ExitStatus
 from dockwright.engine.containers.setup import prepare_start
 from dockwright.errors import Conflict, InvalidParameter, NotFound, NotModified
+from dockwright.runtime.log_options import RotationPolicy, rotation_policy
+from dockwright.runtime.log_rotation import keep_rotated
 from dockwright.types.container import (
     CREATED,
     DEAD,
@@ -80,7 +82,7 @@ class LifecycleMixin(ContainerBase):
                 tty=c.config.tty,
                 stdin=c.config.open_stdin,
                 stdin_once=c.config.stdin_once,
-                log_path=self.log_path(c.id),
+                log_path=None if c.host.log_config.get("Type") == "none" else self.log_path(c.id),
             )
             if self.network is not None:
                 await self.network.attach(c, pid, self.container_dir(c.id) / "hosts")
@@ -115,11 +117,13 @@ class LifecycleMixin(ContainerBase):
 
     def watch(self, c: Container) -> None:
         """Own a monitor task that records the exit of `c`'s current process."""
-        task = self.spawn(self._monitor(c.id, c.runtime), f"monitor-{c.id[:12]}")
+        rotation = rotation_policy(c.host.log_config)
+        task = self.spawn(self._monitor(c.id, c.runtime, rotation), f"monitor-{c.id[:12]}")
         self._monitors[c.id] = task
 
-    async def _monitor(self, cid: str, runtime_name: str) -> None:
-        status = await self.runtimes[runtime_name].wait_exit(cid)
+    async def _monitor(self, cid: str, runtime_name: str, rotation: RotationPolicy | None) -> None:
+        async with keep_rotated(self.log_path(cid), self.container_dir(cid), rotation):
+            status = await self.runtimes[runtime_name].wait_exit(cid)
         self._monitors.pop(cid, None)
         await self.on_exit(cid, status)
 

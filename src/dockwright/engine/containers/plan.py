@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from dockwright.errors import InvalidParameter
+from dockwright.runtime.seccomp import check_security_opts
 from dockwright.types.container import ContainerConfig, HealthConfig, HostSettings, MountSpec
 
 NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -178,6 +179,7 @@ def validate_host(host: HostSettings, runtimes: dict[str, str]) -> None:
     if res.nano_cpus and (res.cpu_period or res.cpu_quota):
         raise InvalidParameter("Conflicting options: Nano CPUs and CPU Period cannot both be set")
     all_mounts(host)
+    check_security_opts(host.security_opt)
 
 
 def hosts_file(hostname: str, domainname: str, extra: tuple[str, ...], host_net: bool) -> str:

@@ -73,7 +73,7 @@ class RuntimePort(Protocol):
         tty: bool,
         stdin: bool,
         stdin_once: bool,
-        log_path: Path,
+        log_path: Path | None,
     ) -> int: ...
 
     async def start(self, cid: str) -> None: ...

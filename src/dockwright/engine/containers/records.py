@@ -20,6 +20,7 @@ from dockwright.engine.containers.plan import (
 )
 from dockwright.engine.names import random_name
 from dockwright.errors import Conflict, InvalidParameter, NotFound
+from dockwright.runtime.log_options import merge_log_config
 from dockwright.types.container import (
     CREATED,
     DEAD,
@@ -53,6 +54,8 @@ class RecordsMixin(ContainerBase):
         if self.network is not None:
             self.network.validate_mode(host.network_mode)
         host = with_swap_default(host)
+        log_config = merge_log_config(host.log_config, self.config.log_driver, self.config.log_opts)
+        host = replace(host, log_config=log_config)
         image_id, image_config = self.images.resolve(request.image)
         config = merge_config(request, image_config)
         path, args = command_line(config)

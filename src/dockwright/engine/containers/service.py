@@ -12,6 +12,7 @@ from dockwright.engine.containers.ports import LogsPort
 from dockwright.engine.containers.records import RecordsMixin
 from dockwright.engine.containers.streams import StreamsMixin
 from dockwright.engine.containers.views import ContainerView
+from dockwright.runtime.log_options import check_readable
 from dockwright.types.container import Container
 
 
@@ -63,6 +64,7 @@ class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
     def _log_records(
         self, c: Container, follow: bool, tail: int | None, since: float, until: float
     ) -> AsyncIterator[tuple[int, float, bytes]]:
+        check_readable(c.host.log_config)
         exited = self.exit_future(c.id) if follow else None
         return self.logs_reader.read(
             self.log_path(c.id), follow=exited, tail=tail, since=since, until=until

@@ -22,6 +22,7 @@ from dockwright.engine.containers.executable import (
 from dockwright.engine.containers.plan import all_mounts, hosts_file, resolv_conf
 from dockwright.errors import Conflict, InvalidParameter
 from dockwright.kernel.caps import bounding_capabilities
+from dockwright.runtime.seccomp import parse_security_opts
 from dockwright.runtime.spec import build_spec
 from dockwright.runtime.types import BindMount, RunSpec, TmpfsMount
 from dockwright.runtime.users import resolve_user
@@ -83,6 +84,7 @@ def _plan(svc: ContainerBase, c: Container, rootfs: str, network: str) -> StartP
     cwd = c.config.working_dir or "/"
     _ensure_workdir(rootfs, cwd)
     check_executable(rootfs, c.path, env, cwd)
+    security = parse_security_opts(c.host.security_opt)
     run = RunSpec(
         rootfs=rootfs,
         args=(c.path, *c.args),
@@ -111,6 +113,8 @@ def _plan(svc: ContainerBase, c: Container, rootfs: str, network: str) -> StartP
         cgroups_path=f"/{svc.config.cgroup_name}/{c.id}",
         sysctls=c.host.sysctls,
         available_capabilities=available_caps(),
+        seccomp=security.seccomp,
+        no_new_privileges=security.no_new_privileges,
     )
     return StartPlan(build_spec(run))
 
