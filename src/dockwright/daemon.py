@@ -32,6 +32,12 @@ def parse_args(argv: list[str]) -> DaemonConfig:
     p.add_argument("-b", "--bridge", help="bridge device of the default network")
     p.add_argument("--bip", help="gateway address/prefix of the default network, e.g. 10.9.0.1/24")
     p.add_argument("--ip-forward", action="store_true", help="set net.ipv4.ip_forward=1")
+    p.add_argument("--ipv6", action="store_true", help="dual-stack default network")
+    p.add_argument("--fixed-cidr-v6", help="IPv6 subnet of the default network")
+    p.add_argument("--icc", type=_go_bool, nargs="?", const=True,
+                   help="containers on the default network may talk to each other (true)")  # fmt: skip
+    p.add_argument("--log-driver", help="containers' default log driver (json-file)")
+    p.add_argument("--log-opt", action="append", default=[], help="default log driver option")
     p.add_argument("--insecure-registry", action="append", default=[], help="host:port or CIDR")
     p.add_argument("--registry-mirror", action="append", default=[], help="mirror URL")
     p.add_argument("--max-concurrent-downloads", type=int, help="parallel layer downloads")
@@ -63,6 +69,16 @@ def parse_args(argv: list[str]) -> DaemonConfig:
         changes["bip"] = args.bip
     if args.ip_forward:
         changes["ip_forward"] = True
+    if args.ipv6:
+        changes["ipv6"] = True
+    if args.fixed_cidr_v6:
+        changes["fixed_cidr_v6"] = args.fixed_cidr_v6
+    if args.icc is not None:
+        changes["icc"] = args.icc
+    if args.log_driver:
+        changes["log_driver"] = args.log_driver
+    if args.log_opt:
+        changes["log_opts"] = {**config.log_opts, **_key_values(args.log_opt, "--log-opt")}
     if args.insecure_registry:
         changes["insecure_registries"] = (*config.insecure_registries, *args.insecure_registry)
     if args.registry_mirror:
@@ -99,6 +115,25 @@ async def serve(config: DaemonConfig) -> None:
     finally:
         await server.close()
         await engine.close()
+
+
+def _go_bool(text: str) -> bool:
+    """A flag value as Go's strconv.ParseBool reads it (`--icc=false`)."""
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+
+
+def _key_values(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidParameter(f"invalid {flag} {item!r}: expected key=value")
+        out[key] = value
+    return out
 
 
 def _reap_children_with_pidfds() -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dockwright.kernel.netlink import Links
+from dockwright.kernel.netlink_ext import ExtLinks
 from dockwright.network.ipam import parse_subnet
+from dockwright.network.ipam6 import parse_subnet6
 from dockwright.network.model import Endpoint, Network
 
 
@@ -27,24 +28,37 @@ class Op:
 _UNDO: dict[str, Callable[[Op], Op | None]] = {
     "ensure_bridge": lambda op: None,  # a bridge outlives a failed join
     "set_sysctl": lambda op: None,
+    "set_sysctl_if_present": lambda op: None,
     "add_veth": lambda op: Op("delete_link", (op.args[0],)),
     "configure_container_side": lambda op: None,  # goes with the veth
     "add_sublink": lambda op: None,  # inside the container's netns: goes with it
     "delete_link": lambda op: None,
     "delete_link_in": lambda op: None,
+    "add_address6": lambda op: None,  # goes with the bridge
+    "configure_v6": lambda op: None,  # goes with the veth
+    "add_parent": lambda op: Op("delete_link", (op.args[1],)),
 }
 
 
 def plan_network(n: Network) -> list[Op]:
-    """The bridge of `n`, with its gateway address, up; 127.0.0.1 may be DNATed onto it
-    (nothing for a network without a bridge)."""
+    """The bridge of `n`, with its gateway addresses, up, routing what its containers send;
+    127.0.0.1 may be DNATed onto it (nothing for a network without a bridge)."""
     if not n.bridge:  # macvlan, ipvlan
         return []
     prefix = parse_subnet(n.subnet).prefixlen
-    return [
+    ops = [
         Op("ensure_bridge", (n.bridge, n.gateway, prefix, n.mtu)),
         Op("set_sysctl", (f"net.ipv4.conf.{n.bridge}.route_localnet", "1")),
+        # packets from the bridge are routed even when the host does not forward: hairpin
+        # and published ports across networks (the nft forward chain keeps the rest in)
+        Op("set_sysctl", (f"net.ipv4.conf.{n.bridge}.forwarding", "1")),
     ]
+    if n.ipv6:
+        prefix6 = parse_subnet6(n.subnet6).prefixlen
+        ops.append(Op("set_sysctl", (f"net.ipv6.conf.{n.bridge}.disable_ipv6", "0")))
+        ops.append(Op("set_sysctl_if_present", (f"net.ipv6.conf.{n.bridge}.force_forwarding", "1")))
+        ops.append(Op("add_address6", (n.bridge, n.gateway6, prefix6)))
+    return ops
 
 
 def plan_join(n: Network, ep: Endpoint, netns: str) -> list[Op]:
@@ -55,7 +69,16 @@ def plan_join(n: Network, ep: Endpoint, netns: str) -> list[Op]:
             "configure_container_side",
             (netns, ep.ifname, ep.ip, ep.prefixlen, ep.gateway if ep.default_route else "", ep.mac),
         ),
+        *plan_v6(ep, netns),
     ]
+
+
+def plan_v6(ep: Endpoint, netns: str) -> list[Op]:
+    """The IPv6 address (and default route) of an endpoint on a dual-stack network."""
+    if not ep.ip6:
+        return []
+    gateway6 = ep.gateway6 if ep.default_route else ""
+    return [Op("configure_v6", (netns, ep.ifname, ep.ip6, ep.prefixlen6, gateway6))]
 
 
 def plan_leave(ep: Endpoint) -> list[Op]:
@@ -69,7 +92,7 @@ def plan_remove_network(n: Network) -> list[Op]:
 
 
 class Executor:
-    def __init__(self, links: Links) -> None:
+    def __init__(self, links: ExtLinks) -> None:
         self.links = links
 
     def run(self, ops: list[Op]) -> None:

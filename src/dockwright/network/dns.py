@@ -22,7 +22,7 @@ log = logging.getLogger("dockwright.dns")
 RESOLVER_IP = "127.0.0.11"
 FORWARD_TIMEOUT = 3.0
 
-Lookup = Callable[[str, str], list[str] | None]  # (container id, name) → IPv4s, None: not ours
+Lookup = Callable[[str, str], list[str] | None]  # (container id, name) → addresses, None: not ours
 SocketFactory = Callable[[str, str, int], socket.socket]  # (netns path, address, port)
 
 

@@ -50,13 +50,15 @@ def parse_query(data: bytes) -> Query:
 
 
 def answer(q: Query, ips: list[str], ttl: int = 600, rcode: int = NOERROR) -> bytes:
-    """A response to `q`: A records for `ips` (none for other types), or just `rcode`."""
-    records = [ip for ip in ips if q.qtype == TYPE_A and q.qclass == CLASS_IN]
+    """A response to `q`: A records for the IPv4 `ips` of an A query, AAAA records for the
+    IPv6 ones of an AAAA query (none for other types: NOERROR, no data), or just `rcode`."""
+    packed = [ipaddress.ip_address(ip).packed for ip in ips] if q.qclass == CLASS_IN else []
+    size = {TYPE_A: 4, TYPE_AAAA: 16}.get(q.qtype, 0)
+    records = [p for p in packed if len(p) == size]
     flags = 0x8000 | 0x0400 | (q.flags & 0x0100) | 0x0080 | rcode  # QR AA RD(copied) RA
     head = struct.pack("!HHHHHH", q.id, flags, 1, len(records), 0, 0)
     body = b"".join(
-        struct.pack("!HHHIH", 0xC00C, TYPE_A, CLASS_IN, ttl, 4) + ipaddress.IPv4Address(ip).packed
-        for ip in records
+        struct.pack("!HHHIH", 0xC00C, q.qtype, CLASS_IN, ttl, size) + p for p in records
     )
     return head + q.question + body
 

@@ -8,7 +8,7 @@ from dockwright.errors import InvalidParameter
 from dockwright.network.model import Network
 
 BUILTIN = ("bridge", "host", "none")
-_KEYS = ("dangling", "driver", "id", "label", "name", "scope", "type")
+_KEYS = ("dangling", "driver", "id", "label", "label!", "name", "scope", "type")
 
 
 def _label(n: Network, want: str) -> bool:
@@ -34,6 +34,9 @@ def matches(n: Network, filters: dict[str, list[str]], in_use: Callable[[Network
     for key, values in filters.items():
         if key not in _KEYS:
             raise InvalidParameter(f"invalid filter '{key}'")
-        if values and not any(tests[key](v) for v in values):
+        if key == "label!":  # Docker's negation: none of these labels
+            if any(_label(n, v) for v in values):
+                return False
+        elif values and not any(tests[key](v) for v in values):
             return False
     return True

@@ -22,6 +22,21 @@ class Network:
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     default: bool = False  # the daemon's default network (name "bridge")
+    subnet6: str = ""  # the IPv6 pool of a dual-stack network ("" without IPv6)
+    gateway6: str = ""
+    ip_range6: str = ""
+    # the parent link a macvlan/ipvlan network made itself (a dummy, or an 802.1q `eth0.10`)
+    # and removes with the network; "" when the parent was already there
+    made_parent: str = ""
+
+    @property
+    def ipv6(self) -> bool:
+        return bool(self.subnet6)
+
+    @property
+    def icc(self) -> bool:
+        """Whether its containers may talk to each other (enable_icc, true unless "false")."""
+        return self.options.get("com.docker.network.bridge.enable_icc", "true") != "false"
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,10 @@ class Endpoint:
     static_ip: str = ""  # the address the user asked for (IPAMConfig), "" when allocated
     ifname: str = "eth0"  # inside the container
     default_route: bool = True  # the container's default route goes through this gateway
+    ip6: str = ""  # on a dual-stack network; "" otherwise
+    prefixlen6: int = 0
+    gateway6: str = ""
+    static_ip6: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,10 @@ class NetworkCreate:
     internal: bool = False
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    enable_ipv6: bool = False
+    subnet6: str = ""
+    gateway6: str = ""
+    ip_range6: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,3 +101,4 @@ class Wanted:
     ip: str = ""
     aliases: tuple[str, ...] = ()
     created: float = 0.0
+    ip6: str = ""

@@ -48,10 +48,12 @@ def _host_range(text: str) -> tuple[int, int]:
 
 
 def _host_ip(text: str) -> str:
+    """The host address to publish on: "" (also for 0.0.0.0) for every address, "::" for every
+    IPv6 one, else the address itself."""
     if text in ("", "0.0.0.0"):
         return ""
     try:
-        return str(ipaddress.IPv4Address(text))
+        return str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         raise InvalidParameter(f"invalid host IP for published port: {text}") from None
 
@@ -66,8 +68,6 @@ def requests(
         port, proto = parse_port_key(key)
         for entry in entries or [{}]:
             ip = entry.get("HostIp", "") or ""
-            if ":" in ip:  # IPv6 host addresses: not served yet
-                continue
             low, high = _host_range(entry.get("HostPort", "") or "")
             out.append(PortRequest(proto, port, _host_ip(ip), low, high))
     if publish_all:

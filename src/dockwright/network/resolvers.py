@@ -50,16 +50,18 @@ class EmbeddedDns:
         await self.server.close()
 
     def lookup(self, cid: str, name: str) -> list[str] | None:
-        """Addresses of the containers called `name` on the user networks `cid` is on; None
-        (forward upstream) when there are none."""
+        """Addresses (IPv4 and IPv6) of the containers called `name` on the user networks
+        `cid` is on; None (forward upstream) when there are none."""
         nets = self.user_networks_of(cid)
         if not nets:
             return None
         ips = [
-            e.ip
+            ip
             for e in self.records.endpoints()
             if e.network_id in nets
             and name in (e.container_name.lower(), e.container_id[:12], *e.aliases)
+            for ip in (e.ip, e.ip6)
+            if ip
         ]
         return ips or None
 

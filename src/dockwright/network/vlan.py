@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from dockwright.errors import InvalidParameter
-from dockwright.network.bridge import Op
+from dockwright.network.bridge import Op, plan_v6
 from dockwright.network.defaults import user_network
 from dockwright.network.model import Endpoint, Network, NetworkCreate
 
@@ -26,10 +26,8 @@ def mode_of(n: Network) -> str:
     return n.options.get(f"{n.driver}_mode") or _DEFAULT_MODE[n.driver]
 
 
-def check_options(
-    driver: str, options: dict[str, str], parent_exists: Callable[[str], bool]
-) -> None:
-    """InvalidParameter, with Docker's wording, for a bad mode or a parent not on the host."""
+def check_options(driver: str, options: dict[str, str]) -> None:
+    """InvalidParameter, with Docker's wording, for a bad macvlan_mode or ipvlan_mode."""
     mode = options.get(f"{driver}_mode", "")
     allowed = MACVLAN_MODES if driver == "macvlan" else IPVLAN_MODES
     if mode and mode not in allowed:
@@ -38,11 +36,35 @@ def check_options(
             f"requested {driver} mode '{mode}' is not valid, "
             f"'{default}' mode is the {driver} driver default"
         )
-    parent = options.get("parent", "")
+
+
+def parent_to_make(driver: str, nid: str, parent: str, link_exists: Callable[[str], bool]) -> str:
+    """The parent link a new network must create, "" when `parent` exists: Docker's dummy
+    (`dm-<id>` for macvlan, `di-<id>` for ipvlan) when no parent is given, an 802.1q
+    sub-interface for `eth0.10` when `eth0` exists. InvalidParameter for any other parent
+    missing from the host."""
     if not parent:
-        raise InvalidParameter(f"-o parent is required for {driver} networks")
-    if not parent_exists(parent):
-        raise InvalidParameter(f"-o parent interface was not found on the host: {parent}")
+        return f"d{driver[0]}-{nid[:12]}"
+    if link_exists(parent):
+        return ""
+    link, dot, vid = parent.rpartition(".")
+    if dot and vid.isdigit() and 1 <= int(vid) <= 4094 and link_exists(link):
+        return parent
+    raise InvalidParameter(f"-o parent interface was not found on the host: {parent}")
+
+
+def plan_network(n: Network) -> list[Op]:
+    """The parent the network made (dummy, or `link.vid` as an 802.1q vlan of `link`), up."""
+    if not n.made_parent:
+        return []
+    link, dot, vid = n.made_parent.rpartition(".")
+    if dot:
+        return [Op("add_parent", ("vlan", n.made_parent, link, int(vid)))]
+    return [Op("add_parent", ("dummy", n.made_parent, "", 0))]
+
+
+def plan_remove_network(n: Network) -> list[Op]:
+    return [Op("delete_link", (n.made_parent,))] if n.made_parent else []
 
 
 def vlan_network(
@@ -50,18 +72,21 @@ def vlan_network(
     req: NetworkCreate,
     others: list[Network],
     host_networks: list[str],
-    parent_exists: Callable[[str], bool],
+    link_exists: Callable[[str], bool],
 ) -> Network:
     """A macvlan or ipvlan network: IPAM as for a user bridge network, no bridge device; one
     network of a driver per parent, as Docker has it."""
-    check_options(req.driver, req.options, parent_exists)
-    parent = req.options["parent"]
+    check_options(req.driver, req.options)
+    made = parent_to_make(req.driver, nid, req.options.get("parent", ""), link_exists)
+    parent = req.options.get("parent") or made
     for o in others:
         if o.driver == req.driver and o.options.get("parent") == parent:
             raise InvalidParameter(
                 f"network dm-{o.id[:12]} is already using parent interface {parent}"
             )
-    return replace(user_network(nid, req, others, host_networks), driver=req.driver, bridge="")
+    n = user_network(nid, req, others, host_networks)
+    options = {**n.options, "parent": parent}
+    return replace(n, driver=req.driver, bridge="", options=options, made_parent=made)
 
 
 def endpoint_on(n: Network, ep: Endpoint) -> Endpoint:
@@ -86,4 +111,5 @@ def plan_join(n: Network, ep: Endpoint, netns: str) -> list[Op]:
     return [
         Op("add_sublink", (n.driver, n.options["parent"], mode_of(n), netns, ep.ifname, mtu)),
         Op("configure_container_side", (netns, ep.ifname, ep.ip, ep.prefixlen, gateway, ep.mac)),
+        *plan_v6(ep, netns),
     ]

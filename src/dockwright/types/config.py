@@ -47,6 +47,11 @@ class DaemonConfig:
     # containers' default log driver and its options (daemon.json log-driver, log-opts)
     log_driver: str = "json-file"
     log_opts: dict[str, str] = field(default_factory=dict)
+    # the default network: dual-stack with --ipv6 (on --fixed-cidr-v6, else a unique-local
+    # /64), and whether its containers may talk to each other (--icc)
+    ipv6: bool = False
+    fixed_cidr_v6: str = ""
+    icc: bool = True
 
     @property
     def instance(self) -> str:
@@ -90,6 +95,9 @@ _FILE_KEYS = {
     "ip-forward": ("ip_forward", bool),
     "log-driver": ("log_driver", str),
     "log-opts": ("log_opts", dict),
+    "ipv6": ("ipv6", bool),
+    "fixed-cidr-v6": ("fixed_cidr_v6", str),
+    "icc": ("icc", bool),
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.integration.conftest import bootstrap_busybox
-from tests.integration.network.test_bridge_network import (
+from tests.integration.network.netdaemon import (
     NetDaemon,
     free_port,
     free_subnet,
@@ -163,3 +163,47 @@ def test_connect_disconnect_running_and_ports_ignored(net: NetDaemon, parent: st
     assert "eth1@" not in links_in(pid)
     assert d.docker("rm", "-f", "mvp", "onbr").returncode == 0
     assert d.docker("network", "rm", "mv2").returncode == 0
+
+
+def kernel_makes(*args: str) -> bool:
+    """Whether `ip link add <probe> <args>` works here (the probe is removed at once)."""
+    probe = "dwtk" + secrets.token_hex(4)
+    made = subprocess.run(["ip", "link", "add", probe, *args], capture_output=True)
+    subprocess.run(["ip", "link", "del", probe], check=False, capture_output=True)
+    return made.returncode == 0
+
+
+def test_macvlan_without_parent_makes_a_dummy_or_says_the_kernel_lacks_it(net: NetDaemon):
+    d = net.d
+    r = d.docker("network", "create", "-d", "macvlan", "--subnet", str(free_subnet()), "nopar")
+    if kernel_makes("type", "dummy"):
+        assert r.returncode == 0, r.stderr
+        dummy = network(d, "nopar")["Options"]["parent"]
+        assert dummy.startswith("dm-") and dummy in {link["ifname"] for link in links()}
+        assert d.docker("network", "rm", "nopar").returncode == 0
+        assert dummy not in {link["ifname"] for link in links()}
+    else:
+        assert r.returncode != 0
+        assert "the kernel lacks dummy links (module dummy)" in r.stderr, r.stderr
+        assert not any(link["ifname"].startswith("dm-") for link in links())
+    assert net.d.request("GET", "/networks/nopar")[0] == 404
+
+
+def test_an_8021q_parent_is_made_and_removed_with_the_network(net: NetDaemon, parent: str):
+    d = net.d
+    tagged = f"{parent}.10"
+    assert len(tagged) <= 15  # IFNAMSIZ
+    r = d.docker(
+        "network", "create", "-d", "macvlan", "--subnet", str(free_subnet()),
+        "-o", f"parent={tagged}", "tagged",
+    )  # fmt: skip
+    if kernel_makes("link", parent, "type", "vlan", "id", "11"):
+        assert r.returncode == 0, r.stderr
+        shown = subprocess.run(["ip", "-d", "link", "show", tagged], capture_output=True, text=True)
+        assert "vlan protocol 802.1Q id 10" in shown.stdout, shown.stdout + shown.stderr
+        assert d.docker("network", "rm", "tagged").returncode == 0
+    else:
+        assert r.returncode != 0
+        assert "the kernel lacks vlan links (module 8021q)" in r.stderr, r.stderr
+        assert net.d.request("GET", "/networks/tagged")[0] == 404
+    assert tagged not in {link["ifname"] for link in links()}

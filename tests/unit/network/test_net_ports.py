@@ -27,6 +27,7 @@ def test_requests_from_bindings():
         PortRequest("udp", 53, "", 0, 0),
         PortRequest("tcp", 80, "127.0.0.1", 8080, 8080),
         PortRequest("tcp", 90, "", 9000, 9005),
+        PortRequest("tcp", 90, "::", 9100, 9100),  # every IPv6 address
     ]
 
 

@@ -25,6 +25,27 @@ WEB = Endpoint(
 )  # fmt: skip
 
 
+DUAL = Network(
+    "n3",
+    "dual",
+    "bridge",
+    "dwbr-n3",
+    "10.214.1.0/24",
+    "10.214.1.1",
+    subnet6="fd00:3::/64",
+    gateway6="fd00:3::1",
+    options={"com.docker.network.bridge.enable_icc": "false"},
+)
+APP = [
+    Endpoint(
+        f"e{i}", "n3", f"c{i}", f"app{i}", f"dwve{i}", f"10.214.1.{i}", 24, "10.214.1.1",
+        "02:42:0a:d6:01:0{i}", ports=(PortMapping("tcp", 80, "", 9000 + i),),
+        ip6=f"fd00:3::{i}", prefixlen6=64, gateway6="fd00:3::1",
+    )
+    for i in (2, 3)
+]  # fmt: skip
+
+
 def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if os.environ.get("DW_UPDATE_GOLDEN"):
@@ -33,17 +54,21 @@ def check_golden(name: str, text: str) -> None:
 
 
 def test_ruleset_golden():
-    check_golden("ruleset.nft", render("dockwright", RuleInput((DEFAULT, INTERNAL), (WEB,))))
+    data = RuleInput((DEFAULT, INTERNAL, DUAL), (WEB, *APP), egress=False)
+    check_golden("ruleset.nft", render("dockwright", data))
 
 
 def test_delete_is_idempotent_script():
-    assert delete("t") == "table ip t {}\ndelete table ip t\n"
+    assert delete("t") == "".join(
+        f"table {f} t {{}}\ndelete table {f} t\n" for f in ("ip", "ip6", "bridge")
+    )
 
 
 def test_plans_as_data():
     assert plan_network(DEFAULT) == [
         Op("ensure_bridge", ("dw0", "172.29.0.1", 16, 1500)),
         Op("set_sysctl", ("net.ipv4.conf.dw0.route_localnet", "1")),
+        Op("set_sysctl", ("net.ipv4.conf.dw0.forwarding", "1")),
     ]
     ns = "/proc/42/ns/net"
     assert plan_join(DEFAULT, WEB, ns) == [

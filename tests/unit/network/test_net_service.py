@@ -12,9 +12,11 @@ import pytest
 from dockwright.engine.events import EventBus
 from dockwright.engine.networks import NetworkCreate, NetworkService
 from dockwright.errors import Conflict, Forbidden, InvalidParameter, NotFound
-from dockwright.kernel.netlink_fake import RecordingLinks
+from dockwright.kernel.netlink_ext_fake import RecordingExtLinks as RecordingLinks
 from dockwright.network.ipam import default_candidates
+from dockwright.network.proxy import LoopbackProxies
 from dockwright.store.db import Database
+from dockwright.testing.proxy_fake import FakeListen
 from dockwright.types.config import DaemonConfig
 from dockwright.types.container import Container, ContainerConfig, ContainerState, HostSettings
 
@@ -28,8 +30,15 @@ class Harness:
         self.scripts: list[str] = []
         config = DaemonConfig(data_root=tmp / "data", bip=bip)
         self.dns_sockets: list[str] = []
+        self.listen = FakeListen()
         self.svc = NetworkService(
-            config, self.db, EventBus(), self.links, self.scripts.append, self.dns_socket
+            config,
+            self.db,
+            EventBus(),
+            self.links,
+            self.scripts.append,
+            self.dns_socket,
+            LoopbackProxies(self.listen),
         )
         self.containers: dict[str, Container] = {}
         self.svc.container_lookup = self.containers.__getitem__
@@ -68,7 +77,10 @@ def test_open_builds_the_default_network_on_a_free_subnet(tmp_path):
     bridge = names["bridge"]
     assert bridge.subnet == pools[1] and bridge.gateway == pools[1].replace(".0/24", ".1")
     assert bridge.bridge.startswith("dw-") and bridge.bridge in h.links.links
-    assert h.links.sysctls == {f"net.ipv4.conf.{bridge.bridge}.route_localnet": "1"}
+    assert h.links.sysctls == {
+        f"net.ipv4.conf.{bridge.bridge}.route_localnet": "1",
+        f"net.ipv4.conf.{bridge.bridge}.forwarding": "1",
+    }
     assert "ip_forward" not in str(h.links.calls)
     assert f'oifname != "{bridge.bridge}" masquerade' in h.scripts[-1]
 

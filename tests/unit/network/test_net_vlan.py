@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dockwright.engine.events import EventBus
 from dockwright.engine.networks import NetworkCreate, NetworkService
-from dockwright.errors import Forbidden, InvalidParameter
-from dockwright.kernel.netlink_fake import RecordingLinks
+from dockwright.errors import Forbidden, InvalidParameter, SystemError_
+from dockwright.kernel.netlink_ext_fake import RecordingExtLinks as RecordingLinks
 from dockwright.network import bridge, vlan
 from dockwright.network.model import Endpoint, Network
+from dockwright.network.proxy import LoopbackProxies
 from dockwright.store.db import Database
+from dockwright.testing.proxy_fake import FakeListen
 from dockwright.types.config import DaemonConfig
 from dockwright.types.container import Container, ContainerConfig, ContainerState, HostSettings
 
@@ -22,22 +25,45 @@ pytestmark = pytest.mark.unit
 
 
 def check(driver: str, **options: str) -> None:
-    vlan.check_options(driver, options, lambda name: name == "eth1")
+    vlan.check_options(driver, options)
 
 
 def test_options_are_checked_with_dockers_words():
     check("macvlan", parent="eth1")
     check("ipvlan", parent="eth1", ipvlan_mode="l3")
-    with pytest.raises(
-        InvalidParameter, match="^-o parent interface was not found on the host: e9$"
-    ):
-        check("macvlan", parent="e9")
-    with pytest.raises(InvalidParameter, match="-o parent is required"):
-        check("ipvlan")
     with pytest.raises(InvalidParameter, match="ipvlan mode 'l4' is not valid, 'l2' mode"):
         check("ipvlan", parent="eth1", ipvlan_mode="l4")
     with pytest.raises(InvalidParameter, match="macvlan mode 'x' is not valid, 'bridge' mode"):
         check("macvlan", parent="eth1", macvlan_mode="x")
+
+
+def test_the_parent_to_make_dummy_or_8021q_or_none():
+    def exists(name: str) -> bool:
+        return name == "eth1"
+
+    assert vlan.parent_to_make("macvlan", "f" * 64, "eth1", exists) == ""
+    assert vlan.parent_to_make("macvlan", "f" * 64, "", exists) == "dm-ffffffffffff"
+    assert vlan.parent_to_make("ipvlan", "f" * 64, "", exists) == "di-ffffffffffff"
+    assert vlan.parent_to_make("macvlan", "f" * 64, "eth1.10", exists) == "eth1.10"
+    for missing in ("e9", "e9.10", "eth1.0", "eth1.4095", "eth1.x"):
+        with pytest.raises(
+            InvalidParameter, match=f"^-o parent interface was not found on the host: {missing}$"
+        ):
+            vlan.parent_to_make("macvlan", "f" * 64, missing, exists)
+
+
+def test_plans_of_a_made_parent():
+    req = NetworkCreate("n", "macvlan", "10.60.0.0/24", options={"parent": "eth1.10"})
+    tagged = vlan.vlan_network("f" * 64, req, [], [], lambda name: name == "eth1")
+    assert tagged.made_parent == "eth1.10" and tagged.options["parent"] == "eth1.10"
+    assert vlan.plan_network(tagged) == [bridge.Op("add_parent", ("vlan", "eth1.10", "eth1", 10))]
+    assert vlan.plan_remove_network(tagged) == [bridge.Op("delete_link", ("eth1.10",))]
+    plain = vlan.vlan_network("a" * 64, replace(req, options={}), [], [], lambda name: False)
+    assert plain.options["parent"] == plain.made_parent == "dm-aaaaaaaaaaaa"
+    assert vlan.plan_network(plain) == [
+        bridge.Op("add_parent", ("dummy", "dm-aaaaaaaaaaaa", "", 0))
+    ]
+    assert vlan.plan_network(network("macvlan")) == []
 
 
 def network(driver: str, **options: str) -> Network:
@@ -100,8 +126,15 @@ class Harness:
     def __init__(self, tmp: Path) -> None:
         self.links = RecordingLinks(host=["192.0.2.0/24"], links={"eth1"})
         config = DaemonConfig(data_root=tmp / "data", bip="10.9.0.1/24")
+        self.listen = FakeListen()
         self.svc = NetworkService(
-            config, Database(":memory:"), EventBus(), self.links, lambda script: None, _dns
+            config,
+            Database(":memory:"),
+            EventBus(),
+            self.links,
+            lambda script: None,
+            _dns,
+            LoopbackProxies(self.listen),
         )
         self.hosts = tmp / "hosts"
         self.hosts.write_text("127.0.0.1\tlocalhost\n127.0.1.1\tabc\n")
@@ -152,4 +185,23 @@ async def _macvlan_service(tmp_path):
     before = len(h.links.calls)
     await h.svc.remove("m")
     assert h.links.calls[before:] == []  # the parent is left as it was
+    assert h.links.links == {"eth1", h.svc.get("bridge").bridge}
+
+
+def test_service_makes_and_removes_a_parent_or_fails_cleanly(tmp_path):
+    asyncio.run(_made_parents(tmp_path))
+
+
+async def _made_parents(tmp_path):
+    h = Harness(tmp_path)
+    await h.svc.open(lambda cid: False)
+    n = await h.svc.create(NetworkCreate("m", "macvlan", options={"parent": "eth1.7"}))
+    assert ("add_parent", ("vlan", "eth1.7", "eth1", 7)) in h.links.calls
+    assert "eth1.7" in h.links.links
+    await h.svc.remove(n.id)
+    assert "eth1.7" not in h.links.links
+    h.links.missing_kinds = {"dummy"}
+    with pytest.raises(SystemError_, match="the kernel lacks dummy links"):
+        await h.svc.create(NetworkCreate("nop", "macvlan"))
+    assert [x.name for x in h.svc.networks()] == ["bridge", "host", "none"]
     assert h.links.links == {"eth1", h.svc.get("bridge").bridge}

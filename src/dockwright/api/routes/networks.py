@@ -36,8 +36,8 @@ def network_routes(svc: NetworkService) -> list[Route]:
         body = await req.json() or {}
         if not isinstance(body, dict) or not body.get("Container"):
             raise InvalidParameter("container is required")
-        ip, aliases = parse_endpoint_config(body.get("EndpointConfig"))
-        await svc.connect(req.params["id"], str(body["Container"]), ip, aliases)
+        ip, aliases, ip6 = parse_endpoint_config(body.get("EndpointConfig"))
+        await svc.connect(req.params["id"], str(body["Container"]), ip, aliases, ip6)
         return json_response(None)
 
     async def disconnect(req: Request) -> Response:

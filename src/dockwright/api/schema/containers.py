@@ -341,9 +341,6 @@ def network_settings_json(
         "SecondaryIPAddresses": None,
         "SecondaryIPv6Addresses": None,
         **top_level_json(net),
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "IPv6Gateway": "",
         "Networks": networks_json(net),
     }
 

@@ -22,28 +22,42 @@ def parse_network_create(body: Any) -> NetworkCreate:
     if not isinstance(body, dict) or not field(body, "Name", str, ""):
         raise InvalidParameter("network name is required")
     ipam = field(body, "IPAM", dict, {}) or {}
-    configs = field(ipam, "Config", list, []) or []
-    if len(configs) > 1:
-        raise InvalidParameter("only one IPv4 pool per network is supported")
-    pool = configs[0] if configs else {}
-    if not isinstance(pool, dict):
-        raise InvalidParameter("invalid IPAM config: expected an object")
-    if ":" in field(pool, "Subnet", str, ""):
-        raise InvalidParameter("IPv6 pools are not supported yet")
+    v4, v6 = _pools(field(ipam, "Config", list, []) or [])
     return NetworkCreate(
         name=body["Name"],
         driver=field(body, "Driver", str, "") or "bridge",
-        subnet=field(pool, "Subnet", str, ""),
-        gateway=field(pool, "Gateway", str, ""),
-        ip_range=field(pool, "IPRange", str, ""),
+        subnet=field(v4, "Subnet", str, ""),
+        gateway=field(v4, "Gateway", str, ""),
+        ip_range=field(v4, "IPRange", str, ""),
         internal=field(body, "Internal", bool, False),
         options=str_map(body, "Options"),
         labels=str_map(body, "Labels"),
+        enable_ipv6=bool(field(body, "EnableIPv6", bool, False)),
+        subnet6=field(v6, "Subnet", str, ""),
+        gateway6=field(v6, "Gateway", str, ""),
+        ip_range6=field(v6, "IPRange", str, ""),
     )
 
 
-def parse_networking_config(body: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """A create body's NetworkingConfig.EndpointsConfig: network → (static IPv4, aliases)."""
+def _pools(configs: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """IPAM.Config split by family: at most one IPv4 and one IPv6 pool."""
+    found: dict[bool, dict[str, Any]] = {}
+    for pool in configs:
+        if not isinstance(pool, dict):
+            raise InvalidParameter("invalid IPAM config: expected an object")
+        v6 = ":" in field(pool, "Subnet", str, "")
+        if v6 in found:
+            family = "IPv6" if v6 else "IPv4"
+            raise InvalidParameter(f"only one {family} pool per network is supported")
+        found[v6] = pool
+    return found.get(False, {}), found.get(True, {})
+
+
+EndpointRequest = tuple[str, tuple[str, ...], str]  # static IPv4, aliases, static IPv6
+
+
+def parse_networking_config(body: Any) -> dict[str, EndpointRequest]:
+    """A create body's NetworkingConfig.EndpointsConfig: network → its EndpointRequest."""
     raw = body.get("NetworkingConfig") if isinstance(body, dict) else None
     if not raw:
         return {}
@@ -53,24 +67,22 @@ def parse_networking_config(body: Any) -> dict[str, tuple[str, tuple[str, ...]]]
     return {str(name): parse_endpoint_config(cfg) for name, cfg in configs.items()}
 
 
-def parse_endpoint_config(raw: Any) -> tuple[str, tuple[str, ...]]:
-    """EndpointSettings of connect/create: (static IPv4 or "", aliases)."""
+def parse_endpoint_config(raw: Any) -> EndpointRequest:
+    """EndpointSettings of connect/create: (static IPv4 or "", aliases, static IPv6 or "")."""
     if raw is None:
-        return "", ()
+        return "", (), ""
     if not isinstance(raw, dict):
         raise InvalidParameter("invalid EndpointConfig: expected an object")
     ipam = field(raw, "IPAMConfig", dict, {}) or {}
     aliases = field(raw, "Aliases", list, []) or []
     if not all(isinstance(a, str) for a in aliases):
         raise InvalidParameter("invalid Aliases: expected a list of strings")
-    return field(ipam, "IPv4Address", str, ""), tuple(aliases)
+    ip6 = field(ipam, "IPv6Address", str, "")
+    return field(ipam, "IPv4Address", str, ""), tuple(aliases), ip6
 
 
 def network_json(n: Network, endpoints: list[Endpoint] | None = None) -> dict[str, Any]:
     """GET /networks/{id}; `endpoints` None for the list form (Containers left empty)."""
-    pools = [{"Subnet": n.subnet, "Gateway": n.gateway}] if n.subnet else []
-    if pools and n.ip_range:
-        pools[0]["IPRange"] = n.ip_range
     return {
         "Name": n.name,
         "Id": n.id,
@@ -78,11 +90,11 @@ def network_json(n: Network, endpoints: list[Endpoint] | None = None) -> dict[st
         "Scope": "local",
         "Driver": _DRIVERS.get(n.driver, n.driver),
         "EnableIPv4": True,
-        "EnableIPv6": False,
+        "EnableIPv6": n.ipv6,
         "IPAM": {
             "Driver": "default",
             "Options": None if n.default or not n.subnet else {},
-            "Config": pools,
+            "Config": _pools_json(n),
         },
         "Internal": n.internal,
         "Attachable": False,
@@ -95,13 +107,24 @@ def network_json(n: Network, endpoints: list[Endpoint] | None = None) -> dict[st
     }
 
 
+def _pools_json(n: Network) -> list[dict[str, str]]:
+    pools = [{"Subnet": n.subnet, "Gateway": n.gateway}] if n.subnet else []
+    if pools and n.ip_range:
+        pools[0]["IPRange"] = n.ip_range
+    if n.subnet6:
+        pools.append({"Subnet": n.subnet6, "Gateway": n.gateway6})
+        if n.ip_range6:
+            pools[-1]["IPRange"] = n.ip_range6
+    return pools
+
+
 def _container_entry(e: Endpoint) -> dict[str, str]:
     return {
         "Name": e.container_name,
         "EndpointID": e.id,
         "MacAddress": e.mac,
         "IPv4Address": f"{e.ip}/{e.prefixlen}",
-        "IPv6Address": "",
+        "IPv6Address": f"{e.ip6}/{e.prefixlen6}" if e.ip6 else "",
     }
 
 
@@ -110,7 +133,7 @@ def endpoint_json(a: Attachment) -> dict[str, Any]:
     e, n = a.endpoint, a.network
     name = e.container_name if e else ""
     return {
-        "IPAMConfig": {"IPv4Address": a.static_ip} if a.static_ip else None,
+        "IPAMConfig": _ipam_config(a),
         "Links": None,
         "Aliases": list(a.aliases) or None,
         "MacAddress": e.mac if e else "",
@@ -121,11 +144,19 @@ def endpoint_json(a: Attachment) -> dict[str, Any]:
         "Gateway": e.gateway if e else "",
         "IPAddress": e.ip if e else "",
         "IPPrefixLen": e.prefixlen if e else 0,
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
+        "IPv6Gateway": e.gateway6 if e else "",
+        "GlobalIPv6Address": e.ip6 if e else "",
+        "GlobalIPv6PrefixLen": e.prefixlen6 if e else 0,
         "DNSNames": [name, e.container_id[:12], *a.aliases] if e and not n.default else None,
     }
+
+
+def _ipam_config(a: Attachment) -> dict[str, str] | None:
+    """The static addresses asked for (EndpointSettings.IPAMConfig), None when none."""
+    out = {"IPv4Address": a.static_ip} if a.static_ip else {}
+    if a.static_ip6:
+        out["IPv6Address"] = a.static_ip6
+    return out or None
 
 
 def networks_json(net: ContainerNetworking | None) -> dict[str, Any]:
@@ -143,11 +174,23 @@ def ports_json(net: ContainerNetworking | None) -> dict[str, Any]:
         port, proto = parse_port_key(key)
         out[f"{port}/{proto}"] = None
     for a in net.live:
-        for m in a.endpoint.ports if a.endpoint else ():
-            binding = {"HostIp": m.host_ip or "0.0.0.0", "HostPort": str(m.host_port)}
+        e = a.endpoint
+        for m in e.ports if e else ():
             key = f"{m.container_port}/{m.proto}"
-            out[key] = [*(out.get(key) or []), binding]
+            out[key] = [
+                *(out.get(key) or []),
+                *_bindings(m.host_ip, m.host_port, bool(e and e.ip6)),
+            ]
     return out
+
+
+def _bindings(host_ip: str, port: int, dual: bool) -> list[dict[str, str]]:
+    """Docker shows a port published on every address as 0.0.0.0, and :: too when the
+    container has an IPv6 address."""
+    if host_ip:
+        return [{"HostIp": host_ip, "HostPort": str(port)}]
+    ips = ("0.0.0.0", "::") if dual else ("0.0.0.0",)
+    return [{"HostIp": ip, "HostPort": str(port)} for ip in ips]
 
 
 def summary_ports(net: ContainerNetworking | None) -> list[dict[str, Any]]:
@@ -172,19 +215,14 @@ def summary_ports(net: ContainerNetworking | None) -> list[dict[str, Any]]:
 def top_level_json(net: ContainerNetworking | None) -> dict[str, Any]:
     """The deprecated top-level fields of NetworkSettings (filled for the default bridge)."""
     default = next((a for a in net.live if a.network.default), None) if net else None
-    if default is None or default.endpoint is None:
-        return {
-            "EndpointID": "",
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
-        }
-    e = default.endpoint
+    e = default.endpoint if default is not None else None
     return {
-        "EndpointID": e.id,
-        "Gateway": e.gateway,
-        "IPAddress": e.ip,
-        "IPPrefixLen": e.prefixlen,
-        "MacAddress": e.mac,
+        "EndpointID": e.id if e else "",
+        "Gateway": e.gateway if e else "",
+        "IPAddress": e.ip if e else "",
+        "IPPrefixLen": e.prefixlen if e else 0,
+        "MacAddress": e.mac if e else "",
+        "GlobalIPv6Address": e.ip6 if e else "",
+        "GlobalIPv6PrefixLen": e.prefixlen6 if e else 0,
+        "IPv6Gateway": e.gateway6 if e else "",
     }

@@ -42,11 +42,11 @@ class RecordsMixin(ContainerBase):
         name: str | None,
         request: ContainerConfig,
         host: HostSettings,
-        endpoints: dict[str, tuple[str, tuple[str, ...]]] | None = None,
+        endpoints: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
     ) -> tuple[Container, builtins.list[str]]:
         """Record a new container (state `created`) and prepare its rootfs, all or nothing.
 
-        `endpoints` is NetworkingConfig: network name → (static IPv4 or "", aliases).
+        `endpoints` is NetworkingConfig: network name → (static IPv4, aliases, static IPv6).
         """
         if not request.image:
             raise InvalidParameter("config cannot be empty in order to create a container")
@@ -88,17 +88,17 @@ class RecordsMixin(ContainerBase):
         return c, []
 
     def _record_endpoints(
-        self, cid: str, endpoints: dict[str, tuple[str, tuple[str, ...]]]
+        self, cid: str, endpoints: dict[str, tuple[str, tuple[str, ...], str]]
     ) -> None:
         """NetworkingConfig of a create; "default" is the default bridge network."""
         if self.network is None:
             return
-        for net, (ip, aliases) in endpoints.items():
+        for net, (ip, aliases, ip6) in endpoints.items():
             if net in ("none", "host") or net.startswith("container:"):
                 continue
             try:
                 self.network.set_endpoint_config(
-                    cid, "bridge" if net == "default" else net, ip, aliases
+                    cid, "bridge" if net == "default" else net, ip, aliases, ip6
                 )
             except NotFound as exc:  # a 404 would make the docker CLI try to pull the image
                 raise InvalidParameter(exc.message) from None
