@@ -15,7 +15,7 @@ import subprocess
 import time
 
 import pytest
-from tests.integration.conftest import bootstrap_busybox, stop_daemon
+from tests.integration.conftest import stop_daemon
 from tests.integration.network.netdaemon import (
     NetDaemon,
     fetch,
@@ -33,16 +33,6 @@ from tests.integration.network.netdaemon import (
 from dockwright.kernel.netns import entered
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def net():
-    n = NetDaemon()
-    try:
-        bootstrap_busybox(n.d)
-        yield n
-    finally:
-        n.cleanup()
 
 
 def test_default_bridge_container_to_container_and_published_port(net: NetDaemon):

@@ -4,25 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from tests.integration.conftest import bootstrap_busybox
 from tests.integration.network.netdaemon import NetDaemon, fetch, free_port, free_subnet
 
 pytestmark = pytest.mark.integration
 
 HTTPD = ("busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
-
-
-@pytest.fixture(scope="module")
-def net() -> Iterator[NetDaemon]:
-    n = NetDaemon()
-    try:
-        bootstrap_busybox(n.d)
-        yield n
-    finally:
-        n.cleanup()
 
 
 def test_docker_cli_run_with_ip_alias_and_published_port(net: NetDaemon):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.conftest import Daemon, bootstrap_busybox
+from tests.integration.conftest import Daemon
 from tests.integration.network.netdaemon import (
     NetDaemon,
     fetch,
@@ -31,16 +31,6 @@ from tests.integration.network.netdaemon import (
 from dockwright.kernel.netns import entered
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def net() -> Iterator[NetDaemon]:
-    n = NetDaemon()
-    try:
-        bootstrap_busybox(n.d)
-        yield n
-    finally:
-        n.cleanup()
 
 
 class Outside:

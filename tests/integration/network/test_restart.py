@@ -8,10 +8,9 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 
 import pytest
-from tests.integration.conftest import Daemon, bootstrap_busybox, stop_daemon
+from tests.integration.conftest import Daemon, stop_daemon
 from tests.integration.network.netdaemon import (
     NetDaemon,
     fetch,
@@ -26,16 +25,6 @@ from tests.integration.network.netdaemon import (
 pytestmark = pytest.mark.integration
 
 FAMILIES = ("ip", "ip6", "bridge")
-
-
-@pytest.fixture(scope="module")
-def net() -> Iterator[NetDaemon]:
-    n = NetDaemon()
-    try:
-        bootstrap_busybox(n.d)
-        yield n
-    finally:
-        n.cleanup()
 
 
 def rules(table: str) -> list[str]:

@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from tests.integration.conftest import bootstrap_busybox
 from tests.integration.network.netdaemon import (
     NetDaemon,
     free_port,
@@ -23,16 +22,6 @@ from tests.integration.network.netdaemon import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def net() -> Iterator[NetDaemon]:
-    n = NetDaemon()
-    try:
-        bootstrap_busybox(n.d)
-        yield n
-    finally:
-        n.cleanup()
 
 
 @pytest.fixture
