@@ -11,13 +11,14 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dockwright.kernel.caps import bounding_capabilities
 from dockwright.kernel.cgroups import remove_cgroup
-from dockwright.runtime import ConmonRuntime, RunSpec, build_spec
+from dockwright.runtime import ConmonRuntime, RunSpec, build_spec, read_log
 
 CRUN = "/usr/bin/crun"
 RUNC = "/usr/sbin/runc"
@@ -138,3 +139,27 @@ class Sandbox:
         remove_cgroup(self.cgroup_parent)
         shutil.rmtree(self.root, ignore_errors=True)
         assert not leftover, f"conmon processes left running: {leftover}"
+
+
+T = TypeVar("T")
+
+
+def run(coro: Awaitable[T], timeout: float = 30) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+
+    return asyncio.run(bounded())
+
+
+def output_of(
+    sandbox: Sandbox, runtime_path: str, script: str, **overrides: Any
+) -> tuple[int, str]:
+    rt = sandbox.runtime(runtime_path)
+
+    async def scenario() -> tuple[int, str]:
+        cid, _ = await sandbox.run(rt, "sh", "-c", script, **overrides)
+        code = (await rt.wait_exit(cid)).code
+        records, _ = read_log(sandbox.bundle(cid) / "log")
+        return code, b"".join(r.data for r in records).decode().rstrip("\n")
+
+    return run(scenario())

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from rt_sandbox import CRUN, RUNC, Sandbox
+from rt_sandbox import CRUN, RUNC, Sandbox, run
 
 from dockwright.runtime import ConmonRuntime, ExecSession
 from dockwright.runtime.direct_exec import DirectExec
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
-
-
-def run(coro: Awaitable[T], timeout: float = 30) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(bounded())
 
 
 def process(spec: dict[str, Any], *args: str) -> dict[str, Any]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from rt_sandbox import CRUN, RUNC, Sandbox
+from rt_sandbox import CRUN, RUNC, Sandbox, run
 
 from dockwright.errors import NotFound, SystemError_
 from dockwright.kernel.cgroup_stats import read_stats
@@ -24,14 +22,6 @@ from dockwright.runtime import (
 )
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
-
-
-def run(coro: Awaitable[T], timeout: float = 30) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(bounded())
 
 
 async def drain(stdio: AttachSession) -> list[tuple[int, bytes]]:

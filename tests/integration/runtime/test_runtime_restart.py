@@ -7,27 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from rt_sandbox import Sandbox
+from rt_sandbox import Sandbox, run
 
 from dockwright.kernel.procs import open_pidfd, pid_alive, wait_pidfd
 from dockwright.runtime import ConmonRuntime
 from dockwright.runtime.monitor import read_pid
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
 CHILD = Path(__file__).with_name("rt_daemon_child.py")
-
-
-def run(coro: Awaitable[T], timeout: float = 30) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(bounded())
 
 
 def start_in_doomed_daemon(sandbox: Sandbox, cid: str, *command: str, stdin: bool = False) -> int:

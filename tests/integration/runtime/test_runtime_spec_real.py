@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-from rt_sandbox import CRUN, RUNC, Sandbox
+from rt_sandbox import CRUN, RUNC, Sandbox, output_of
 
 from dockwright.kernel.devices import host_devices
-from dockwright.runtime import BindMount, TmpfsMount, read_log, resolve_user
+from dockwright.runtime import BindMount, TmpfsMount, resolve_user
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
-
-
-def run(coro: Awaitable[T], timeout: float = 30) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(bounded())
-
-
-def output_of(
-    sandbox: Sandbox, runtime_path: str, script: str, **overrides: Any
-) -> tuple[int, str]:
-    rt = sandbox.runtime(runtime_path)
-
-    async def scenario() -> tuple[int, str]:
-        cid, _ = await sandbox.run(rt, "sh", "-c", script, **overrides)
-        code = (await rt.wait_exit(cid)).code
-        records, _ = read_log(sandbox.bundle(cid) / "log")
-        return code, b"".join(r.data for r in records).decode().rstrip("\n")
-
-    return run(scenario())
 
 
 @pytest.mark.parametrize("runtime_path", [CRUN, RUNC])

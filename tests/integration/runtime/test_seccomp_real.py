@@ -3,43 +3,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable
-from typing import Any, TypeVar
 
 import pytest
-from rt_sandbox import CRUN, RUNC, Sandbox
+from rt_sandbox import CRUN, RUNC, Sandbox, output_of, run
 
 from dockwright.runtime import read_log
 from dockwright.runtime.seccomp_bpf import BPF_ANNOTATION
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
 RUNTIMES = [CRUN, RUNC]
 # unshare -U: unshare(CLONE_NEWUSER) needs no capability, only the default profile forbids it
 NEW_USERNS = "unshare -U true && echo allowed"
-
-
-def run(coro: Awaitable[T], timeout: float = 30) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(bounded())
-
-
-def output_of(
-    sandbox: Sandbox, runtime_path: str, script: str, **overrides: Any
-) -> tuple[int, str]:
-    rt = sandbox.runtime(runtime_path)
-
-    async def scenario() -> tuple[int, str]:
-        cid, _ = await sandbox.run(rt, "sh", "-c", script, **overrides)
-        code = (await rt.wait_exit(cid)).code
-        records, _ = read_log(sandbox.bundle(cid) / "log")
-        return code, b"".join(r.data for r in records).decode().rstrip("\n")
-
-    return run(scenario())
 
 
 @pytest.mark.parametrize("runtime_path", RUNTIMES)
