@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockwright.builder.context import Source, walk_source
-from dockwright.builder.expand import expand_word, expand_words
 from dockwright.builder.ignore import Pattern
 from dockwright.builder.parser import Instruction
+from dockwright.builder.steps import arguments
 from dockwright.errors import InvalidParameter
 
 MAX_LINKS = 40
@@ -223,10 +223,7 @@ def _unpack(archive: Path, target: Path) -> None:
 
 def copy_words(ins: Instruction, env: Mapping[str, str], escape: str) -> list[str]:
     """COPY/ADD arguments (sources then destination), expanded."""
-    if ins.json is not None:
-        words = [expand_word(w, env, escape) for w in ins.json]
-    else:
-        words = expand_words(ins.rest, env, escape)
+    words = arguments(ins, env, escape)
     if len(words) < 2:
         raise InvalidParameter(f"{ins.keyword.upper()} requires at least two arguments")
     return words

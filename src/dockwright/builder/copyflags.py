@@ -45,14 +45,9 @@ class CopyFlags:
         return f"exclude={list(self.excludes)}:parents={self.parents}:link={self.link}:checksum={self.checksum}"
 
 
-def flag_values(ins: Instruction, name: str) -> list[str]:
-    """Every value of a repeatable flag, in order."""
-    return [value for key, value in ins.flags if key == name]
-
-
 def bool_flag(ins: Instruction, name: str) -> bool:
     """A boolean flag: absent false; bare, `=true` or `=1` true; InvalidParameter for junk."""
-    values = flag_values(ins, name)
+    values = ins.flag_values(name)
     if not values:
         return False
     text = values[-1].lower()
@@ -96,7 +91,7 @@ def copy_flags(ins: Instruction, sources: list[str], env: Mapping[str, str],
     """The instruction's flags, expanded (Docker expands COPY/ADD flags) and validated."""
     checksum = expand_word(ins.flag("checksum"), env, escape)
     flags = CopyFlags(
-        excludes=tuple(expand_word(v, env, escape) for v in flag_values(ins, "exclude")),
+        excludes=tuple(expand_word(v, env, escape) for v in ins.flag_values("exclude")),
         parents=bool_flag(ins, "parents"),
         link=bool_flag(ins, "link"),
         checksum=parse_checksum(checksum) if checksum else "",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from dockwright.builder.expand import expand_word
 from dockwright.builder.parser import Instruction
-from dockwright.errors import InvalidParameter
+from dockwright.errors import InvalidParameter, NotImplementedYet
 
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 SHARING_MODES = ("shared", "private", "locked")
@@ -97,24 +97,67 @@ def _split_fields(text: str) -> list[str]:
     return rows[0] if rows else []
 
 
+class _Later(Exception):
+    """A value holds a variable: it is known, and checked, only when the step runs."""
+
+
 def parse_mount(text: str, expand: Callable[[str], str] = lambda v: v) -> RunMount:
     """One `--mount` value; InvalidParameter with BuildKit's messages for every mistake."""
-    m = RunMount()
+    m, deferred = RunMount(), False
     for field in _split_fields(text):
         key, eq, value = field.partition("=")
         key = key.lower()
         if not eq:
             m = _bare_key(m, key, field)
             continue
-        if key == "from":
-            if re.search(r"\$.", value):
-                raise InvalidParameter(
-                    f"'{key}' doesn't support variable expansion, define alias stage instead"
-                )
-        else:
-            value = expand(value)
-        m = _with_field(m, key, value, field)
-    return validate(m)
+        try:
+            value = _field_value(key, value, field, expand)
+        except _Later:
+            if key == "type":
+                return m  # what the later fields allow depends on the type
+            deferred = True
+            continue
+        m = _SETTERS[key](m, key, value)
+    return m if deferred else validate(m)
+
+
+def _field_value(key: str, value: str, field: str, expand: Callable[[str], str]) -> str:
+    """A field's value, expanded; `from` never is (BuildKit refuses a variable in it)."""
+    if key not in _SETTERS:
+        raise InvalidParameter(f"unexpected key '{key}' in '{field}'{_suggest(key)}")
+    if key != "from":
+        return expand(value)
+    if re.search(r"\$.", value):
+        raise InvalidParameter(
+            f"'{key}' doesn't support variable expansion, define alias stage instead"
+        )
+    return value
+
+
+def _defer_variables(value: str) -> str:
+    if "$" in value:
+        raise _Later
+    return value
+
+
+def check_mounts(ins: Instruction) -> None:
+    """Before the build runs: the syntax of every `--mount` of a RUN. Values that hold a
+    variable are checked when the step runs, with the stage's variables known."""
+    for value in ins.flag_values("mount"):
+        m = parse_mount(value, _defer_variables)
+        if m.type == "ssh":
+            raise NotImplementedYet("RUN --mount=type=ssh is not supported yet")
+
+
+def mount_sources(ins: Instruction) -> list[str]:
+    """What the `from=` of each `--mount` of a RUN names (a stage or an image), as written."""
+    found = []
+    for value in ins.flag_values("mount"):
+        for field in _split_fields(value):
+            key, _, text = field.partition("=")
+            if key.lower() == "from":
+                found.append(text)
+    return found
 
 
 def _bare_key(m: RunMount, key: str, field: str) -> RunMount:
@@ -128,13 +171,6 @@ def _bare_key(m: RunMount, key: str, field: str) -> RunMount:
             raise InvalidParameter(f"unexpected key '{key}' for mount type '{m.type}'")
         return replace(m, required=True)
     raise InvalidParameter(f"invalid field '{field}' must be a key=value pair")
-
-
-def _with_field(m: RunMount, key: str, value: str, field: str) -> RunMount:
-    setter = _SETTERS.get(key)
-    if setter is None:
-        raise InvalidParameter(f"unexpected key '{key}' in '{field}'{_suggest(key)}")
-    return setter(m, key, value)
 
 
 def _suggest(key: str) -> str:
@@ -251,8 +287,7 @@ def run_mounts(ins: Instruction, env: Mapping[str, str], escape: str, workdir: s
     """Every `--mount` of a RUN, expanded and resolved; duplicate targets are refused."""
     mounts = [
         resolve(parse_mount(value, lambda v: expand_word(v, env, escape)), workdir)
-        for key, value in ins.flags
-        if key == "mount"
+        for value in ins.flag_values("mount")
     ]
     seen: set[str] = set()
     for m in mounts:
@@ -264,7 +299,7 @@ def run_mounts(ins: Instruction, env: Mapping[str, str], escape: str, workdir: s
 
 def run_network(ins: Instruction) -> str:
     """`RUN --network=default|none|host` (the last one given wins, as BuildKit's flag does)."""
-    values = [value for key, value in ins.flags if key == "network"]
+    values = ins.flag_values("network")
     mode = values[-1] if values else "default"
     if mode not in NETWORK_MODES:
         raise InvalidParameter(f"unsupported network mode {mode!r}")

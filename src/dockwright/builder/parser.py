@@ -46,7 +46,7 @@ FLAGS = {
     "healthcheck": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
 }
 # flags Docker knows that this builder does not implement yet: refused rather than ignored
-UNSUPPORTED_FLAGS = frozenset({"mount", "network", "security", "keep-git-dir"})  # fmt: skip
+UNSUPPORTED_FLAGS = frozenset({"security", "keep-git-dir"})
 HEREDOC_KEYWORDS = frozenset({"run", "copy", "add"})
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -79,10 +79,15 @@ class Instruction:
     heredocs: tuple[Heredoc, ...] = ()
 
     def flag(self, name: str, default: str = "") -> str:
+        """The first value of flag `name` (`default` when absent)."""
         for key, value in self.flags:
             if key == name:
                 return value
         return default
+
+    def flag_values(self, name: str) -> list[str]:
+        """Every value of a repeatable flag (`--mount`, `--exclude`), in order."""
+        return [value for key, value in self.flags if key == name]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dockwright.builder.expand import expand_word, expand_words
+from dockwright.builder.mounts import mount_sources
 from dockwright.builder.parser import Dockerfile, Instruction
 from dockwright.errors import InvalidParameter
 
@@ -107,7 +108,7 @@ def depends_on(stage: Stage, stages: list[Stage], meta: Mapping[str, str], escap
     earlier = stages[: stage.index]
     refs = [expand_word(stage.base, meta, escape)]
     for ins in stage.instructions:
-        for ref in _stage_refs(ins):
+        for ref in stage_refs(ins):
             if "$" in ref:
                 return {s.index for s in earlier}
             refs.append(ref)
@@ -117,21 +118,13 @@ def depends_on(stage: Stage, stages: list[Stage], meta: Mapping[str, str], escap
     return out
 
 
-def _stage_refs(ins: Instruction) -> list[str]:
-    """What `COPY --from=x` and `RUN --mount=...,from=x` name (stage or image)."""
+def stage_refs(ins: Instruction) -> list[str]:
+    """What `COPY --from=x` and `RUN --mount=...,from=x` name (stage or image), as written."""
     if ins.keyword in ("copy", "add"):
         return [ins.flag("from")]
-    if ins.keyword != "run":
-        return []
-    refs = []
-    for key, value in ins.flags:
-        if key != "mount":
-            continue
-        for part in value.split(","):
-            name, _, val = part.strip().partition("=")
-            if name.lower() == "from":
-                refs.append(val.strip().strip('"'))
-    return refs
+    if ins.keyword == "run":
+        return mount_sources(ins)
+    return []
 
 
 def arg_default(ins: Instruction, env: Mapping[str, str], escape: str) -> tuple[str, str | None]:

@@ -13,28 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockwright.builder.expand import expand_word, expand_words
-from dockwright.builder.parser import Instruction
+from dockwright.builder.parser import KEYWORDS, Instruction
 from dockwright.errors import InvalidParameter
 
 Config = dict[str, Any]
 DEFAULT_SHELL = ("/bin/sh", "-c")
-METADATA = frozenset(
-    [
-        "cmd",
-        "entrypoint",
-        "env",
-        "expose",
-        "healthcheck",
-        "label",
-        "maintainer",
-        "onbuild",
-        "shell",
-        "stopsignal",
-        "user",
-        "volume",
-        "workdir",
-    ]
-)
+# every instruction but the ones that run, copy, declare or start a stage: only the config changes
+METADATA = KEYWORDS - {"add", "arg", "copy", "from", "run"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
             "m": 60_000_000_000, "h": 3_600_000_000_000}  # fmt: skip
@@ -178,12 +163,15 @@ def _user(config: Config, ins: Instruction, env: Mapping[str, str], escape: str)
     return "USER " + config["User"]
 
 
+def arguments(ins: Instruction, env: Mapping[str, str], escape: str) -> list[str]:
+    """The instruction's words, expanded: the JSON form's items, or the shell form's words."""
+    if ins.json is not None:
+        return [expand_word(w, env, escape) for w in ins.json]
+    return expand_words(ins.rest, env, escape)
+
+
 def _volume(config: Config, ins: Instruction, env: Mapping[str, str], escape: str) -> str:
-    names = (
-        [expand_word(v, env, escape) for v in ins.json]
-        if ins.json is not None
-        else expand_words(ins.rest, env, escape)
-    )
+    names = arguments(ins, env, escape)
     if not names or any(not n.strip() for n in names):
         raise InvalidParameter("VOLUME specified can not be an empty string")
     config["Volumes"] = {**(config.get("Volumes") or {}), **{n: {} for n in names}}
@@ -206,10 +194,15 @@ def _maintainer(config: Config, ins: Instruction, env: Mapping[str, str], escape
     return "MAINTAINER " + ins.rest
 
 
-def _onbuild(config: Config, ins: Instruction, env: Mapping[str, str], escape: str) -> str:
+def check_trigger(ins: Instruction) -> None:
+    """An ONBUILD's trigger may not be ONBUILD, FROM or MAINTAINER (Docker's rule)."""
     keyword = ins.rest.split(None, 1)[0].upper() if ins.rest else ""
     if keyword in ("ONBUILD", "FROM", "MAINTAINER", ""):
         raise InvalidParameter(f"{keyword or 'ONBUILD'} isn't allowed as an ONBUILD trigger")
+
+
+def _onbuild(config: Config, ins: Instruction, env: Mapping[str, str], escape: str) -> str:
+    check_trigger(ins)
     config["OnBuild"] = [*(config.get("OnBuild") or []), ins.rest]
     return "ONBUILD " + ins.rest
 

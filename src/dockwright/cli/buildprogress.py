@@ -10,7 +10,9 @@ step events as aux messages (`{"aux": {"dockwright.step": {"step", "event", …}
     #3 <each line of the step's output>
     #3 DONE 0.3s
 
-and drops the legacy lines. `PlainProgress` is pure (it writes through a callable); `show_plain`
+and drops the legacy lines. A base image's ONBUILD triggers are vertices of their own (their
+events carry `trigger`): they take the numbers after their FROM's, and the later steps' numbers
+move up by as many, as BuildKit numbers vertices in the order they appear. `PlainProgress` is pure (it writes through a callable); `show_plain`
 drives it from the stream and raises CommandExit on the daemon's error, as `show` does.
 """
 
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
 
 STEP_AUX = "dockwright.step"
 _LEGACY = re.compile(
-    r"^( ---> |Step \d+/\d+ : |Successfully built |Removing intermediate container )"
+    r"^( ---> |Step \d+/\d+ : |Successfully built |Removing intermediate container "
+    r"|# Executing \d+ build triggers?$)"
 )
 _TAGGED = "Successfully tagged "
 
@@ -43,6 +46,8 @@ class PlainProgress:
         self.names: dict[int, str] = {}  # step -> instruction shown in its header
         self.tags: list[str] = []
         self.cached: set[int] = set()  # steps already closed by their CACHED line
+        self.vertices: dict[tuple[int, int], int] = {}  # (step, trigger) -> number shown
+        self.shift = 0  # trigger vertices shown so far
 
     def feed(self, msg: dict[str, Any]) -> None:
         aux = msg.get("aux")
@@ -54,8 +59,17 @@ class PlainProgress:
             ident = f"{msg['id']}: " if msg.get("id") else ""
             self._line(f"{ident}{msg['status']}")
 
+    def _vertex(self, ev: dict[str, Any], kind: str) -> int:
+        """The number shown for the event's step (a trigger's start takes the next one)."""
+        key = (int(ev.get("step") or 0), int(ev.get("trigger") or 0))
+        if kind == "start":
+            self.shift += 1 if key[1] else 0
+            self.vertices[key] = key[0] + self.shift
+        return self.vertices.get(key, key[0] + self.shift)
+
     def _event(self, ev: dict[str, Any]) -> None:
-        step, kind = int(ev.get("step") or 0), str(ev.get("event") or "")
+        kind = str(ev.get("event") or "")
+        step = self._vertex(ev, kind)
         if kind == "start":
             self._flush()
             self.step, self.last = step, max(self.last, step)
@@ -128,14 +142,23 @@ def show_plain(ctx: Context, messages: Iterable[dict[str, Any]]) -> str:
     progress = PlainProgress(write)
     image_id = ""
     for msg in messages:
-        if msg.get("error") or msg.get("errorDetail"):
-            detail = msg.get("errorDetail") or {}
-            text = str(msg.get("error") or detail.get("message") or "unknown error")
-            progress.error(text)
-            raise CommandExit(int(detail.get("code") or 1), text)
+        failed = stream_error(msg)
+        if failed is not None:
+            progress.error(failed.message)
+            raise failed
         aux = msg.get("aux")
         if isinstance(aux, dict) and aux.get("ID"):
             image_id = str(aux["ID"])
         progress.feed(msg)
     progress.finish(image_id)
     return image_id
+
+
+def stream_error(msg: dict[str, Any]) -> CommandExit | None:
+    """The daemon's error message as the exit docker's `jsonmessage` makes of it (its text and
+    code); None for any other message."""
+    if not (msg.get("error") or msg.get("errorDetail")):
+        return None
+    detail = msg.get("errorDetail") or {}
+    text = str(msg.get("error") or detail.get("message") or "unknown error")
+    return CommandExit(int(detail.get("code") or 1), text)

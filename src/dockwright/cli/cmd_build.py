@@ -130,6 +130,7 @@ def counted(ctx: Context, chunks: Iterable[bytes]) -> Iterator[bytes]:
 def show(ctx: Context, messages: Iterable[dict[str, Any]], quiet: bool) -> str:
     """Print the stream (nothing when quiet); the image id from `aux`; errors exit with the
     daemon's message and code, as docker's `jsonmessage` error does."""
+    from dockwright.cli.buildprogress import stream_error
     from dockwright.cli.progress import display
 
     image_id = ""
@@ -137,10 +138,9 @@ def show(ctx: Context, messages: Iterable[dict[str, Any]], quiet: bool) -> str:
     def watch() -> Iterable[dict[str, Any]]:
         nonlocal image_id
         for msg in messages:
-            if msg.get("error") or msg.get("errorDetail"):
-                detail = msg.get("errorDetail") or {}
-                text = str(msg.get("error") or detail.get("message") or "unknown error")
-                raise CommandExit(int(detail.get("code") or 1), text)
+            failed = stream_error(msg)
+            if failed is not None:
+                raise failed
             aux = msg.get("aux")
             if isinstance(aux, dict):
                 image_id = str(aux.get("ID") or image_id)

@@ -2,23 +2,21 @@
 
 Sizes are true sizes: image layers from the layer store (a layer shared by several images is
 counted once in `layers_size`), containers' writable layers by walking their upper directories.
-The walk is slow on big layers, so it runs in a worker thread, one container at a time.
+The walk is slow on big layers, so it runs in a worker thread, one container at a time. The
+build cache reports itself (engine/builds/cache.py), so its figures and `builder prune` agree.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from dockwright.engine.builds.cache import CacheEntry
 from dockwright.engine.containers.views import ContainerView
 from dockwright.engine.images import ImageUsage
 from dockwright.errors import InvalidParameter
-from dockwright.image.config import format_time
 from dockwright.types.container import Container
 
 KINDS = ("container", "image", "volume", "build-cache")
@@ -42,7 +40,7 @@ class ContainersPort(Protocol):
 
 
 class BuildCachePort(Protocol):
-    def entries(self) -> builtins.list[CacheEntry]: ...
+    async def records(self) -> builtins.list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -71,42 +69,6 @@ def with_container_counts(
     return [{**img, "Containers": len(users.get(img["Id"], []))} for img in images]
 
 
-def _kept_images(images: list[dict[str, Any]]) -> set[str]:
-    """Tagged images and every image they are built on (their parents, transitively)."""
-    parents = {i["Id"]: str(i.get("ParentId") or "") for i in images}
-    kept: set[str] = set()
-    for img in images:
-        tags = [t for t in img.get("RepoTags") or [] if t != "<none>:<none>"]
-        current = img["Id"] if tags else ""
-        while current and current not in kept:
-            kept.add(current)
-            current = parents.get(current, "")
-    return kept
-
-
-def cache_records(entries: list[CacheEntry], images: list[dict[str, Any]],
-                  in_use: AbstractSet[str] = frozenset()) -> list[dict[str, Any]]:  # fmt: skip
-    """Docker's BuildCache objects for the build cache entries. A step's size is what its image
-    adds to its parent's; the record is Shared when a tagged image is built on it, InUse when a
-    container runs from its image."""
-    sizes = {i["Id"]: int(i.get("Size") or 0) for i in images}
-    key_of = {e.image_id: e.key for e in entries}
-    kept = _kept_images(images)
-    out = []
-    for e in entries:
-        parent = key_of.get(e.parent, "")
-        out.append({
-            "ID": e.key, **({"Parent": parent} if parent else {}),
-            "Parents": [parent] if parent else None, "Type": "regular",
-            "Description": e.instruction or "build step", "InUse": e.image_id in in_use,
-            "Shared": e.image_id in kept,
-            "Size": max(0, sizes.get(e.image_id, 0) - sizes.get(e.parent, 0)),
-            "CreatedAt": format_time(e.created_ns), "LastUsedAt": format_time(e.last_used_ns),
-            "UsageCount": e.usage_count,
-        })  # fmt: skip
-    return out
-
-
 def upper_size(upper: Path) -> int:
     """Bytes in a writable layer (hard links once); 0 when the layer is already gone."""
     from dockwright.engine.containers.service import tree_size
@@ -130,18 +92,16 @@ class DiskUsageService:
             images=self._images() if images else None,
             containers=await self._containers() if "container" in kinds else None,
             volumes=[] if "volume" in kinds else None,
-            build_cache=self._build_cache() if "build-cache" in kinds else None,
+            build_cache=await self._build_cache() if "build-cache" in kinds else None,
         )
 
     def _images(self) -> list[dict[str, Any]]:
         found = self.images.list(shared_size=True)
         return with_container_counts(found, self.images.images_in_use())
 
-    def _build_cache(self) -> list[dict[str, Any]]:
-        if self.build_cache is None:
-            return []
-        used = frozenset(self.images.images_in_use())
-        return cache_records(self.build_cache.entries(), self.images.list(all=True), used)
+    async def _build_cache(self) -> list[dict[str, Any]]:
+        """Step entries and cache mounts (engine/builds/usage.py decides Shared, InUse, Size)."""
+        return [] if self.build_cache is None else await self.build_cache.records()
 
     async def _containers(self) -> list[ContainerView]:
         out = []

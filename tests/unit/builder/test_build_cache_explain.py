@@ -22,9 +22,8 @@ from dockwright.builder.parser import parse
 from dockwright.builder.stages import StagePlan, dependencies, select, split_stages
 from dockwright.cli.buildprogress import PlainProgress
 from dockwright.engine.builds.baseimage import BaseImages, parse_platform, platform_matches
-from dockwright.engine.builds.cache import CacheEntry
 from dockwright.engine.builds.schedule import run_stages
-from dockwright.engine.df import cache_records
+from dockwright.engine.builds.usage import CacheEntry, step_records, step_uses
 from dockwright.errors import InvalidParameter, NotFound
 
 pytestmark = pytest.mark.unit
@@ -289,6 +288,10 @@ def test_plain_progress_cached_steps_and_errors():
 
 
 # -- system df ------------------------------------------------------------------------------
+
+
+def cache_records(entries, images, in_use=frozenset()):  # type: ignore[no-untyped-def]
+    return step_records(step_uses(entries, images, in_use))
 
 
 def test_cache_records_in_dockers_shape():

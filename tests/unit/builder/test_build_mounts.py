@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dockwright.builder.cache import content_digest
 from dockwright.builder.mounts import (
     RunMount,
     parse_mount,
@@ -24,8 +25,8 @@ from dockwright.builder.mounts import (
     step_flags,
 )
 from dockwright.builder.parser import parse
-from dockwright.engine.builds.cachemounts import CacheMounts, cache_key, with_cache_mounts
-from dockwright.engine.builds.mounts import missing_secrets, remove_stubs, tree_digest
+from dockwright.engine.builds.cachemounts import CacheMounts, cache_key
+from dockwright.engine.builds.mounts import context_entries, missing_secrets, remove_stubs
 from dockwright.errors import DockwrightError, InvalidParameter, NotFound, NotImplementedYet
 from dockwright.types import buildsecrets
 
@@ -256,21 +257,33 @@ def test_cache_key_is_one_path_segment():
     assert "/" not in cache_key("/root/.cache") and len(cache_key("x")) == 64
 
 
-def test_prune_report_adds_cache_mounts():
-    report = with_cache_mounts({"CachesDeleted": ["k"], "SpaceReclaimed": 5}, ["/c"], 10)
-    assert report == {"CachesDeleted": ["k", "/c"], "SpaceReclaimed": 15}
-    assert with_cache_mounts({"CachesDeleted": None}, [], 0)["CachesDeleted"] == []
+def tree_digest(root: Path, source: str) -> str:
+    return content_digest(context_entries(root, source))
 
 
 def test_tree_digest_follows_content_not_mtime(tmp_path: Path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "f").write_text("one")
-    first = tree_digest(tmp_path / "d")
+    first = tree_digest(tmp_path, "d")
     (tmp_path / "d" / "f").touch()
-    assert tree_digest(tmp_path / "d") == first
+    assert tree_digest(tmp_path, "d") == first
     (tmp_path / "d" / "f").write_text("two")
-    assert tree_digest(tmp_path / "d") != first
-    assert tree_digest(tmp_path / "d" / "f") != tree_digest(tmp_path / "d")
+    assert tree_digest(tmp_path, "d") != first
+    assert tree_digest(tmp_path, "d/f") != tree_digest(tmp_path, "d")
+
+
+def test_context_entries_name_files_by_their_context_path(tmp_path: Path):
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "mod.py").write_text("x = 1\n")
+    (tmp_path / "top.txt").write_text("top\n")
+    names = sorted(name for name, _mode, _digest in context_entries(tmp_path, "/src"))
+    assert names == ["src", "src/pkg", "src/pkg/mod.py"]
+    assert sorted(n for n, _m, _d in context_entries(tmp_path, "")) == [
+        ".", "src", "src/pkg", "src/pkg/mod.py", "top.txt"
+    ]  # fmt: skip
+    assert [n for n, _m, _d in context_entries(tmp_path, "top.txt")] == ["top.txt"]
+    with pytest.raises(InvalidParameter, match="failed to mount nope: not found"):
+        context_entries(tmp_path, "nope")
 
 
 def test_remove_stubs_keeps_real_content(tmp_path: Path):

@@ -6,7 +6,8 @@ dockwright extensions (the docker CLI never sends them):
 - `GET /build/cache-mounts` (the `RUN --mount=type=cache` directories with their sizes),
   `GET /build/cache-mounts/export[?id=…]` (a tar of those caches, all when no id) and
   `POST /build/cache-mounts/import` (such a tar as the body), for CI runners.
-`POST /build/prune` also removes the cache mounts, as `docker builder prune` does.
+`POST /build/prune` also removes the idle cache mounts, as `docker builder prune` does
+(engine/builds/usage.py says what it removes and why that is `system df`'s RECLAIMABLE).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from dockwright.api.router import Route
 from dockwright.api.routes.images import stream_bytes, stream_messages
 from dockwright.api.schema.common import rfc3339nano
 from dockwright.engine.builds import BuildOptions
-from dockwright.engine.builds.cachemounts import CacheMounts, with_cache_mounts
+from dockwright.engine.builds.cachemounts import CacheMounts
 from dockwright.errors import InvalidParameter, NotImplementedYet
 from dockwright.types import buildsecrets
 
 
-class _RunSteps(Protocol):
+class _Cache(Protocol):
     @property
-    def cache_mounts(self) -> CacheMounts: ...
+    def mounts(self) -> CacheMounts: ...
 
 
 class BuildBackend(Protocol):
@@ -35,10 +36,10 @@ class BuildBackend(Protocol):
         self, chunks: AsyncIterable[bytes], opts: BuildOptions
     ) -> AsyncIterator[dict[str, Any]]: ...
 
-    def prune_cache(self) -> dict[str, Any]: ...
+    async def prune_cache(self) -> dict[str, Any]: ...
 
     @property
-    def runs(self) -> _RunSteps: ...
+    def cache(self) -> _Cache: ...
 
 
 def _string_map(req: Request, name: str) -> dict[str, str]:
@@ -88,22 +89,20 @@ def build_routes(svc: BuildBackend) -> list[Route]:
         await stream_messages(req, messages)  # type: ignore[arg-type]
 
     async def prune(req: Request) -> Response:
-        report = svc.prune_cache()
-        removed, reclaimed = await asyncio.to_thread(svc.runs.cache_mounts.prune)
-        return json_response(with_cache_mounts(report, removed, reclaimed))
+        return json_response(await svc.prune_cache())
 
     async def cache_mounts(req: Request) -> Response:
-        found = await asyncio.to_thread(svc.runs.cache_mounts.entries)
+        found = await asyncio.to_thread(svc.cache.mounts.entries)
         return json_response(
             [{"ID": f.id, "Size": f.size, "LastUsedAt": rfc3339nano(f.last_used)} for f in found]
         )
 
     async def export(req: Request) -> None:
-        chunks = svc.runs.cache_mounts.export_tar(req.query.getall("id"))
+        chunks = svc.cache.mounts.export_tar(req.query.getall("id"))
         await stream_bytes(req, chunks, "application/x-tar")  # type: ignore[arg-type]
 
     async def import_(req: Request) -> Response:
-        ids = await svc.runs.cache_mounts.import_tar(req.stream())
+        ids = await svc.cache.mounts.import_tar(req.stream())
         return json_response({"Imported": ids})
 
     return [

@@ -19,7 +19,7 @@ from dockwright.builder.explain import StepRecord, explain_miss, file_map, visib
 from dockwright.builder.history import child_config, epoch_key
 from dockwright.engine.builds.cache import BuildCache
 from dockwright.engine.builds.commit import commit_image
-from dockwright.engine.builds.state import BuildRun, Message, StageState, out, step_event
+from dockwright.engine.builds.state import BuildRun, Message, StageState, out
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService
 from dockwright.errors import NotFound
@@ -47,18 +47,18 @@ class StepRunner:
         `source` (a COPY --from image) let a later miss name what changed."""
         record = self._record(state, files, source)
         if not build.opts.no_cache and self._hit(state, key):
-            state.emit(step_event(build.step, "cached"))
+            state.emit(state.event(build.step, "cached"))
             return True
         if not build.opts.no_cache and created_by:
             restored = await self._restore(build, state, created_by, config)
             if restored is not None:
                 state.pending = (key, record)
                 self.advance(state, key, restored)
-                state.emit(step_event(build.step, "cached", source="cache-from"))
+                state.emit(state.event(build.step, "cached", source="cache-from"))
                 return True
         reason = explain_miss(record, self.cache.records_for(state.image_id),
                               no_cache=build.opts.no_cache, parent_missed=state.missed)  # fmt: skip
-        state.emit(step_event(build.step, "miss", reason=reason))
+        state.emit(state.event(build.step, "miss", reason=reason))
         state.missed, state.pending = True, (key, record)
         return False
 

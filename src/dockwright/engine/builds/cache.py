@@ -3,16 +3,29 @@
 `build_cache` maps a key to the image a step produced. `build_cache_steps` keeps, per key, the
 step's recorded inputs (`StepRecord`: parent image, instruction, arguments, file digests) so a
 later miss can be explained against the entries of the same parent, plus the usage figures
-`system df` shows (last use, use count).
+`system df` shows (last use, use count). The cache mounts (cachemounts.py) are the other half
+of the build cache: `records` shows both as `system df` does (usage.py decides their fields).
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from dockwright.builder.explain import StepRecord
+from dockwright.engine.builds.cachemounts import CacheMounts
+from dockwright.engine.builds.usage import (
+    CacheEntry,
+    StepUse,
+    mount_records,
+    step_records,
+    step_uses,
+)
 from dockwright.engine.images import ImageService
 from dockwright.store.db import Database
 
@@ -34,25 +47,28 @@ SCHEMA = (
 )
 
 
-@dataclass(frozen=True)
-class CacheEntry:
-    """One cache record as `system df` reports it (times in ns)."""
-
-    key: str
-    image_id: str
-    parent: str
-    instruction: str
-    created_ns: int
-    last_used_ns: int
-    usage_count: int
-
-
 class BuildCache:
     """Step key → image id in state.db; entries whose image is gone count as misses."""
 
-    def __init__(self, db: Database, images: ImageService) -> None:
-        self.db, self.images = db, images
+    def __init__(self, db: Database, images: ImageService, mounts: CacheMounts) -> None:
+        self.db, self.images, self.mounts = db, images, mounts
         db.ensure_schema(SCHEMA)
+        self._running: dict[int, int] = {}  # build token -> start time (ns)
+        self._tokens = itertools.count()
+
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """Mark a build as running: the entries it makes or hits are in use until it ends."""
+        token = next(self._tokens)
+        self._running[token] = time.time_ns()
+        try:
+            yield
+        finally:
+            del self._running[token]
+
+    def busy_since(self) -> int | None:
+        """When the oldest running build started (None when none runs)."""
+        return min(self._running.values(), default=None)
 
     def get(self, key: str) -> str | None:
         row = self.db.query_one("SELECT image_id FROM build_cache WHERE key = ?", (key,))
@@ -68,8 +84,8 @@ class BuildCache:
             (time.time_ns(), key),
         )
 
-    def prune(self) -> list[str]:
-        """Forget every entry (`docker builder prune`); the images stay until removed."""
+    def forget(self) -> list[str]:
+        """Forget every entry; their images stay (`BuildService.prune_cache` removes some)."""
         with self.db.transaction():
             keys = [str(r["key"]) for r in self.db.query("SELECT key FROM build_cache")]
             self.db.execute("DELETE FROM build_cache")
@@ -117,3 +133,13 @@ class BuildCache:
             for r in rows
             if self.images.store.exists(r["image_id"])
         ]  # fmt: skip
+
+    def step_uses(self) -> list[StepUse]:
+        """Every entry with its size, and whether it is shared or in use (usage.py)."""
+        in_use = frozenset(self.images.images_in_use())
+        return step_uses(self.entries(), self.images.list(all=True), in_use, self.busy_since())
+
+    async def records(self) -> list[dict[str, Any]]:
+        """`system df`'s BuildCache: the step entries, then the cache mounts."""
+        mounts = await asyncio.to_thread(self.mounts.entries)
+        return step_records(self.step_uses()) + mount_records(mounts, self.mounts.in_use)

@@ -4,6 +4,8 @@ Layout under the daemon's data root (documented with `cache_dir`, the one path f
 
     <data-root>/build-mounts/
         cache/<sha256(id)>/id       the cache id, as written in the Dockerfile (mtime: last use)
+        cache/<sha256(id)>/target   the target it was first mounted at (mtime: creation)
+        cache/<sha256(id)>/uses     how many steps have mounted it
         cache/<sha256(id)>/data/    what RUN containers see at the mount's target
         tmp/                        private copies, secret tmpfs mounts, export/import spools
 
@@ -29,13 +31,14 @@ from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from dockwright.builder.mounts import RunMount
 from dockwright.errors import InvalidParameter, NotFound
 from dockwright.kernel.mount import unmount
 
 CHUNK = 1 << 16
+CACHE_MOUNTS_DIR = "build-mounts"  # under the daemon's data root
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class CacheMountInfo:
     id: str
     size: int  # bytes allocated on disk (hard links counted once)
     last_used: float  # unix time
+    target: str = ""  # "" for a cache imported from an export (which carries only the id)
+    created: float = 0.0
+    usage_count: int = 0
 
 
 def cache_key(cache_id: str) -> str:
@@ -119,8 +125,10 @@ class CacheMounts:
         if not data.is_dir():
             d.mkdir(mode=0o700, exist_ok=True)
             (d / "id").write_text(m.id)
+            (d / "target").write_text(m.target)
             data.mkdir(mode=0o755, exist_ok=True)
         _apply_owner(data, m)
+        (d / "uses").write_text(str(_read_int(d / "uses") + 1))
         os.utime(d / "id")
         return data
 
@@ -137,7 +145,9 @@ class CacheMounts:
                 last = (d / "id").stat().st_mtime
             except OSError:
                 continue
-            found.append(CacheMountInfo(cache_id, disk_usage(d / "data"), last))
+            target, created = _first_use(d / "target", last)
+            found.append(CacheMountInfo(cache_id, disk_usage(d / "data"), last, target, created,
+                                        _read_int(d / "uses")))  # fmt: skip
         return found
 
     def prune(self) -> tuple[list[str], int]:
@@ -245,9 +255,16 @@ def _imported_id(d: Path) -> str:
     return cache_id
 
 
-def with_cache_mounts(report: dict[str, Any], removed: list[str], reclaimed: int) -> dict[str, Any]:
-    """Docker's BuildCachePruneResponse with the cache mounts added (`docker builder prune`
-    removes them too)."""
-    deleted = list(report.get("CachesDeleted") or []) + removed
-    space = int(report.get("SpaceReclaimed") or 0) + reclaimed
-    return {**report, "CachesDeleted": deleted, "SpaceReclaimed": space}
+def _read_int(path: Path) -> int:
+    try:
+        return int(path.read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _first_use(path: Path, last_used: float) -> tuple[str, float]:
+    """(target, creation time) of a cache; an imported one has neither: ("", last use)."""
+    try:
+        return path.read_text(), path.stat().st_mtime
+    except OSError:
+        return "", last_used

@@ -18,7 +18,7 @@ from dockwright.builder import copy as cp
 from dockwright.builder import steps
 from dockwright.builder.cache import content_digest, step_key
 from dockwright.builder.context import Source
-from dockwright.builder.copyflags import copy_flags
+from dockwright.builder.copyflags import CopyFlags, copy_flags
 from dockwright.builder.expand import expand_word
 from dockwright.builder.fetch import download
 from dockwright.builder.parser import Instruction
@@ -34,17 +34,9 @@ class CopySteps(StepRunner):
         words = cp.copy_words(ins, env, build.escape)
         flags = copy_flags(ins, words[:-1], env, build.escape)
         source_image = self._copy_from(build, expand_word(ins.flag("from"), env, build.escape))
-        scratch = build.scratch(build.step)
         async with MountedImage(self.containers, source_image) as src_root:
-            sources = await asyncio.to_thread(
-                ctx.find_all, src_root or build.root, words[:-1], ins, scratch, flags,
-                partial(fetch_url, scratch, flags.checksum),
-            )  # fmt: skip
-            spec = cp.CopySpec(
-                tuple(sources), cp.destination(words[-1], state.config.get("WorkingDir") or "/"),
-                expand_word(ins.flag("chown"), env, build.escape), cp.parse_chmod(ins.flag("chmod")),
-                ins.keyword == "add", flags.parents, tuple(flags.patterns()),
-            )  # fmt: skip
+            spec = await self._spec(build, state, ins, env, words, flags, src_root)
+            sources = list(spec.sources)
             entries = (
                 []
                 if source_image
@@ -61,6 +53,22 @@ class CopySteps(StepRunner):
                 return
             image_id = await self._write_layer(state, spec, created_by)
         self.advance(state, key, image_id)
+
+    async def _spec(self, build: BuildRun, state: StageState, ins: Instruction,
+                    env: dict[str, str], words: list[str], flags: CopyFlags,
+                    src_root: Path | None) -> cp.CopySpec:  # fmt: skip
+        """The sources found (in the context, or the `--from` image's root `src_root`; URLs
+        downloaded), and where and how they are written."""
+        scratch = build.scratch(build.step)
+        sources = await asyncio.to_thread(
+            ctx.find_all, src_root or build.root, words[:-1], ins, scratch, flags,
+            partial(fetch_url, scratch, flags.checksum),
+        )  # fmt: skip
+        return cp.CopySpec(
+            tuple(sources), cp.destination(words[-1], state.config.get("WorkingDir") or "/"),
+            expand_word(ins.flag("chown"), env, build.escape), cp.parse_chmod(ins.flag("chmod")),
+            ins.keyword == "add", flags.parents, tuple(flags.patterns()),
+        )  # fmt: skip
 
     def _copy_from(self, build: BuildRun, source: str) -> str:
         if not source:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import posixpath
 import shutil
 import stat
 import tempfile
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from dockwright.builder.cache import content_digest
+from dockwright.builder.context import Source, hash_sources
 from dockwright.builder.mounts import RunMount
 from dockwright.engine.builds.cachemounts import CacheMounts
 from dockwright.engine.builds.copy_step import MountedImage
@@ -47,30 +48,12 @@ def missing_secrets(mounts: tuple[RunMount, ...], secrets: dict[str, bytes]) -> 
             raise NotImplementedYet("RUN --mount=type=ssh is not supported yet")
 
 
-def tree_digest(path: Path) -> str:
-    """Blocking: the content digest of a file or directory (paths, modes, bytes; no mtimes)."""
-    if not path.is_dir() or path.is_symlink():
-        return content_digest([_entry(path, ".")])
-    entries = []
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames.sort()
-        for name in [*dirnames, *filenames]:
-            full = Path(dirpath) / name
-            entries.append(_entry(full, str(full.relative_to(path))))
-    return content_digest(entries)
-
-
-def _entry(path: Path, name: str) -> tuple[str, int, str]:
-    st = path.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        return name, st.st_mode, "link:" + os.readlink(path)
-    if not stat.S_ISREG(st.st_mode):
-        return name, st.st_mode, ""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return name, st.st_mode, h.hexdigest()
+def context_entries(root: Path, source: str) -> list[tuple[str, int, str]]:
+    """Blocking: (context path, mode, content digest) of everything a bind mount of the
+    context's `source` shows (no mtimes): the step's key, and the files a miss names."""
+    path = context_source(root, source)
+    name = posixpath.normpath(source.lstrip("/") or ".")
+    return hash_sources([Source(path, name, path.is_dir() and not path.is_symlink())])
 
 
 def context_source(root: Path, source: str) -> Path:

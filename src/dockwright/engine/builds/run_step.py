@@ -3,7 +3,8 @@
 `RUN --mount=…` mounts (builder/mounts.py parses them, mounts.py prepares them) and
 `RUN --network=…` change only how the container runs: the mounts are not in the committed layer
 (their empty mount points are removed from it), and the flags join the step's cache key, with the
-content of context files a bind mount shows (a secret's content never does).
+content of context files a bind mount shows (a secret's content never does); a cache miss names
+the context files that changed.
 """
 
 from __future__ import annotations
@@ -13,27 +14,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from dockwright.builder import steps
-from dockwright.builder.cache import step_key
+from dockwright.builder.cache import content_digest, step_key
 from dockwright.builder.mounts import RunMount, run_mounts, run_network, step_flags
 from dockwright.builder.parser import Instruction
 from dockwright.builder.stages import PREDEFINED_ARGS
-from dockwright.engine.builds.base import StepRunner
-from dockwright.engine.builds.cache import BuildCache
-from dockwright.engine.builds.cachemounts import CacheMounts
+from dockwright.engine.builds.base import FileEntries, StepRunner
 from dockwright.engine.builds.mounts import (
     StepMounts,
-    context_source,
+    context_entries,
     missing_secrets,
     remove_stubs,
-    tree_digest,
 )
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
-from dockwright.engine.containers.service import ContainerService
-from dockwright.engine.images import ImageService
 from dockwright.errors import DockwrightError
 from dockwright.types.container import ContainerConfig, HostSettings, MountSpec
-
-CACHE_MOUNTS_DIR = "build-mounts"  # under the data root; see cachemounts.py for the layout
 
 
 @dataclass(frozen=True)
@@ -52,23 +46,17 @@ class RunPlan:
 
 
 class RunSteps(StepRunner):
-    def __init__(
-        self, containers: ContainerService, images: ImageService, cache: BuildCache
-    ) -> None:
-        super().__init__(containers, images, cache)
-        self.cache_mounts = CacheMounts(containers.config.data_root / CACHE_MOUNTS_DIR)
-
     async def run(
         self, build: BuildRun, state: StageState, ins: Instruction
     ) -> AsyncIterator[Message]:
         plan = self._plan(build, state, ins)
         missing_secrets(plan.mounts, build.opts.secrets)
-        flags = await self._flags_key(build, plan.mounts, plan.network)
+        flags, files = await self._flags_key(build, plan.mounts, plan.network)
         key = step_key(state.image_id, plan.created_by, state.config, flags)
-        if await self.cached(build, state, key, created_by=plan.created_by):
+        if await self.cached(build, state, key, created_by=plan.created_by, files=files):
             yield out(build, " ---> Using cache\n")
             return
-        async with StepMounts(self.containers, self.cache_mounts, build, plan.mounts,
+        async with StepMounts(self.containers, self.cache.mounts, build, plan.mounts,
                               lambda name: self._from_image(build, name)) as specs:  # fmt: skip
             mode = build.opts.network_mode if plan.network == "default" else plan.network
             host = HostSettings(network_mode=mode, mounts=specs, extra_hosts=build.opts.extra_hosts,
@@ -108,18 +96,22 @@ class RunSteps(StepRunner):
         """A mount's `from=`: a stage of this build (by name or index), else a local image."""
         return build.stage_images.get(name.lower()) or self.resolve(name)
 
-    async def _flags_key(self, build: BuildRun, mounts: tuple[RunMount, ...], network: str) -> str:
-        """What the mount/network flags add to the key: "" for a plain RUN (keys unchanged)."""
+    async def _flags_key(self, build: BuildRun, mounts: tuple[RunMount, ...],
+                         network: str) -> tuple[str, FileEntries]:  # fmt: skip
+        """What the mount/network flags add to the key ("" for a plain RUN: keys unchanged),
+        and the context files that bind mounts show (a cache miss names the changed ones)."""
         if not mounts and network == "default":
-            return ""
+            return "", []
         parts = [step_flags(mounts, network)]
+        files: list[tuple[str, int, str]] = []
         for m in mounts:
             if m.type == "bind" and not m.from_:
-                source = await asyncio.to_thread(context_source, build.root, m.source)
-                parts.append(f"{m.target}={await asyncio.to_thread(tree_digest, source)}")
+                entries = await asyncio.to_thread(context_entries, build.root, m.source)
+                parts.append(f"{m.target}={content_digest(entries)}")
+                files += entries
             elif m.type in ("bind", "cache") and m.from_:
                 parts.append(f"{m.target}={self._from_image(build, m.from_)}")
-        return "\n".join(parts)
+        return "\n".join(parts), files
 
     async def _execute(self, build: BuildRun, cid: str, argv: tuple[str, ...]) -> AsyncIterator[Message]:  # fmt: skip
         """Start the container with its output attached; yields it as stream messages. A

@@ -2,16 +2,18 @@
 
 `build` is an async generator of Docker's JSON stream messages (`{"stream": …}`, `{"aux": …}`);
 a failure ends it with a DockwrightError, which the route turns into `errorDetail`. The
-Dockerfile is parsed and split into stages up front (builder package, pure); each step's cache
-key is computed before it runs, and a hit reuses the cached image. RUN (run_step.py) and COPY/ADD
+Dockerfile is parsed, checked whole (builder/validate.py: a mistake fails the build before any
+container exists) and split into stages up front (builder package, pure); each step's cache key
+is computed before it runs, and a hit reuses the cached image. RUN (run_step.py) and COPY/ADD
 (copy_step.py) commit a container's upper directory; other instructions only make a new config.
 Every container a build creates is removed before the build ends, whether the step failed or not.
 
 The stages the target needs run as a DAG of tasks (schedule.py): a stage starts when the stages
 it names (FROM, COPY --from, RUN --mount from=) are built; the stream shows them in stage order
 with steps numbered up front. Each step also sends `start`/`cached`/`miss`/`done` events as aux
-messages (state.step_event) that `--progress=plain` renders and the docker CLI ignores. FROM
-images missing locally, or every one with `pull`, are pulled (baseimage.py).
+messages (state.step_event; an ONBUILD trigger's events are its own) that `--progress=plain`
+renders and the docker CLI ignores. FROM images missing locally, or every one with `pull`, are
+pulled (baseimage.py). `prune_cache` is `builder prune` (usage.py: what it frees and why).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dockwright.builder import context as ctx
-from dockwright.builder import steps
+from dockwright.builder import steps, validate
 from dockwright.builder.expand import expand_word
 from dockwright.builder.history import EPOCH_ARG, source_date_epoch
 from dockwright.builder.ignore import Pattern
@@ -46,6 +48,7 @@ from dockwright.builder.stages import (
 from dockwright.engine.builds.base import StepRunner
 from dockwright.engine.builds.baseimage import BaseImages
 from dockwright.engine.builds.cache import BuildCache
+from dockwright.engine.builds.cachemounts import CACHE_MOUNTS_DIR, CacheMounts
 from dockwright.engine.builds.copy_step import CopySteps
 from dockwright.engine.builds.run_step import RunSteps
 from dockwright.engine.builds.schedule import Emit, StageJob, run_stages
@@ -57,9 +60,10 @@ from dockwright.engine.builds.state import (
     short_id,
     step_event,
 )
+from dockwright.engine.builds.usage import prune_images
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService, repo_tag_reference
-from dockwright.errors import InvalidParameter, NotFound
+from dockwright.errors import Conflict, InvalidParameter, NotFound
 from dockwright.store.db import Database
 
 
@@ -69,7 +73,9 @@ class BuildService:
         """`scratch_root` holds the contexts of running builds; what a crash left there goes."""
         self.containers = containers
         self.images = images
-        self.cache = BuildCache(db, images)
+        self.cache = BuildCache(
+            db, images, CacheMounts(containers.config.data_root / CACHE_MOUNTS_DIR)
+        )
         self.steps = StepRunner(containers, images, self.cache)
         self.runs = RunSteps(containers, images, self.cache)
         self.copies = CopySteps(containers, images, self.cache)
@@ -79,9 +85,26 @@ class BuildService:
             shutil.rmtree(scratch_root, ignore_errors=True)
             scratch_root.mkdir(parents=True, mode=0o700)
 
-    def prune_cache(self) -> dict[str, Any]:
-        """`POST /build/prune`: Docker's BuildCachePruneResponse."""
-        return {"CachesDeleted": self.cache.prune(), "SpaceReclaimed": 0}
+    async def prune_cache(self) -> dict[str, Any]:
+        """`POST /build/prune`: Docker's BuildCachePruneResponse. Every step entry is forgotten;
+        the reclaimable ones' images and the idle cache mounts are deleted (usage.py says why)."""
+        uses = self.cache.step_uses()
+        keys = self.cache.forget()
+        reclaimed = await self._remove_images(prune_images(uses))
+        removed, freed = await asyncio.to_thread(self.cache.mounts.prune)
+        return {"CachesDeleted": keys + removed, "SpaceReclaimed": reclaimed + freed}
+
+    async def _remove_images(self, image_ids: list[str]) -> int:
+        """Delete the images (children first); the bytes of the layers that went. An image
+        that gained a user since (a container, a child) is kept."""
+        sizes = self.images.layers.usage()
+        deleted: list[dict[str, str]] = []
+        for image_id in image_ids:
+            try:
+                deleted += await self.images.remove(image_id, noprune=True)
+            except (Conflict, NotFound):
+                continue
+        return sum(sizes.get(r.get("Deleted", ""), 0) for r in deleted)
 
     async def build(
         self, chunks: AsyncIterable[bytes], opts: BuildOptions
@@ -92,9 +115,10 @@ class BuildService:
             root = workdir / "context"
             root.mkdir()
             await self._receive(chunks, workdir / "context.tar", root)
-            async for msg in self._run(root, opts):
-                if msg:
-                    yield msg
+            with self.cache.building():
+                async for msg in self._run(root, opts):
+                    if msg:
+                        yield msg
         finally:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 
@@ -115,6 +139,7 @@ class BuildService:
         await asyncio.to_thread(ctx.prune, root, patterns)
         df = parse(text)
         meta, stages = split_stages(df)
+        self._validate(stages)
         globals_ = meta_args(meta, opts.build_args, df.escape)
         chosen = select(stages, opts.target, globals_, df.escape)
         total = len(meta) + sum(1 + len(s.instructions) for s in chosen)
@@ -130,6 +155,19 @@ class BuildService:
         assert build.last is not None
         async for msg in self._finish(build, build.last):
             yield msg
+
+    def _validate(self, stages: list[Stage]) -> None:
+        """The whole Dockerfile, before anything runs; a `--from` naming this or a later stage
+        is an image to the legacy builder, and fails as its pull would when there is none."""
+        for ref in validate.check(stages):
+            try:
+                self.images.resolve(ref.name)
+            except NotFound:
+                raise InvalidParameter(
+                    f"invalid from flag value {ref.name}: pull access denied for {ref.name}, "
+                    "repository does not exist or may require 'docker login' (the stage of "
+                    f"that name is not built yet at line {ref.line})"
+                ) from None
 
     def _cache_sources(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
         """The configs of the --cache-from images present here (missing ones are skipped,
@@ -183,9 +221,9 @@ class BuildService:
         )
         state.image_id, state.full = image_id, self.images.image_config(image_id)
         yield out(build, f" ---> {short_id(image_id)}\n")
+        yield _done(state, first, started)
         async for msg in self._triggers(build, state, globals_):
             yield msg
-        yield _done(first, started)
         for number, ins in enumerate(stage.instructions, start=2):
             started = time.monotonic()
             for msg in self._begin(build, state, ins, first + number - 1, number):
@@ -193,25 +231,31 @@ class BuildService:
             async for msg in self._instruction(build, state, ins, globals_):
                 yield msg
             yield out(build, f" ---> {short_id(state.image_id)}\n")
-            yield _done(first + number - 1, started)
+            yield _done(state, first + number - 1, started)
         if stage.name:
             build.stage_images[stage.name] = state.image_id
         build.stage_images[str(stage.index)] = state.image_id
 
     async def _triggers(self, build: BuildRun, state: StageState,
                         globals_: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
-        """The base image's ONBUILD triggers run first; the stage's images do not inherit them."""
+        """The base image's ONBUILD triggers run after FROM, each reported as a step of its own
+        (events with `trigger`); the stage's images do not inherit them."""
         triggers = state.config.get("OnBuild") or []
         state.full = {**state.full, "config": {**state.config, "OnBuild": None}}
         if not triggers:
             return
         plural = "s" if len(triggers) > 1 else ""
         yield out(build, f"# Executing {len(triggers)} build trigger{plural}\n")
-        for text in triggers:
-            for ins in parse(text).instructions:
-                state.instruction = ins.original
-                async for msg in self._instruction(build, state, ins, globals_):
-                    yield msg
+        try:
+            for state.trigger, text in enumerate(triggers, start=1):
+                for ins in parse(text).instructions:
+                    started, state.instruction = time.monotonic(), ins.original
+                    yield state.event(build.step, "start", name=state.header())
+                    async for msg in self._instruction(build, state, ins, globals_):
+                        yield msg
+                    yield _done(state, build.step, started)
+        finally:
+            state.trigger = 0
 
     async def _instruction(self, build: BuildRun, state: StageState, ins: Instruction,
                            globals_: dict[str, str]) -> AsyncIterator[Message]:  # fmt: skip
@@ -281,8 +325,8 @@ class BuildService:
             yield out(build, f"Successfully tagged {ref.familiar()}\n")
 
 
-def _done(step: int, started: float) -> Message:
-    return step_event(step, "done", seconds=round(time.monotonic() - started, 3))
+def _done(state: StageState, step: int, started: float) -> Message:
+    return state.event(step, "done", seconds=round(time.monotonic() - started, 3))
 
 
 __all__ = ["BuildService"]

@@ -38,6 +38,7 @@ class StageState:
     instruction: str = ""  # the step being run, as written
     missed: bool = False  # a step of this stage ran: later steps cannot hit the cache
     pending: tuple[str, StepRecord] | None = None  # (key, inputs) of the step that missed
+    trigger: int = 0  # the base image's ONBUILD trigger being run, 1-based (0: none)
     emit: Callable[[Message], None] = field(default=lambda _m: None, repr=False)
 
     @property
@@ -45,8 +46,16 @@ class StageState:
         return dict(self.full.get("config") or {})
 
     def header(self) -> str:
+        """BuildKit's step name: `[stage 2/5] COPY a b`, `[stage 1/5] ONBUILD RUN make`."""
         where = f"{self.label} " if self.label else ""
-        return f"[{where}{self.index}/{self.count}] {self.instruction}"
+        onbuild = "ONBUILD " if self.trigger else ""
+        return f"[{where}{self.index}/{self.count}] {onbuild}{self.instruction}"
+
+    def event(self, step: int, event: str, **fields: Any) -> Message:
+        """A step event of step `step`, or of the trigger being run within it."""
+        if self.trigger:
+            fields["trigger"] = self.trigger
+        return step_event(step, event, **fields)
 
 
 @dataclass
@@ -86,5 +95,6 @@ def out(build: BuildRun, text: str) -> Message:
 
 
 def step_event(step: int, event: str, **fields: Any) -> Message:
-    """An aux message about step `step` (`start`, `cached`, `miss`, `done`) for our CLI."""
+    """An aux message about step `step` (`start`, `cached`, `miss`, `done`) for our CLI; an
+    ONBUILD trigger's events also carry `trigger` (its 1-based index among the triggers)."""
     return {"aux": {STEP_AUX: {"step": step, "event": event, **fields}}}
