@@ -196,10 +196,13 @@ remove_dw_network() {
         log "leftover bridge dw-$inst"
         ip link delete "dw-$inst" || true
     fi
-    if command -v nft >/dev/null && nft list table ip "dockwright-$inst" >/dev/null 2>&1; then
-        log "leftover nft table dockwright-$inst"
-        nft delete table ip "dockwright-$inst" || true
-    fi
+    local family
+    for family in ip ip6 bridge; do  # the daemon's three tables share one name
+        if command -v nft >/dev/null && nft list table "$family" "dockwright-$inst" >/dev/null 2>&1; then
+            log "leftover nft table $family dockwright-$inst"
+            nft delete table "$family" "dockwright-$inst" || true
+        fi
+    done
 }
 
 remove_host_leftovers() {
