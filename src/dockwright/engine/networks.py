@@ -1,7 +1,10 @@
 """The networks service: the one owner of network and endpoint records and their kernel state.
 
-The containers service calls `attach` after the runtime created a container (its netns exists
-and its pid is known) and before it starts, and `detach` when the process exited. Kernel work
+The containers service asks for a `sandbox` (a network namespace made ahead, bind-mounted
+under the runtime root) for a container that joins networks, `join`s it while the runtime
+creates the container in that namespace, and `activate`s the endpoints once the pid is known,
+before the process starts; `attach` does both for an existing process (connect); `detach`
+releases everything when the process exited. Kernel work
 runs in threads; allocations are computed and recorded on the event loop, so two starts never
 get the same address. Every nft change rewrites this daemon's whole table from the records.
 A container joins the network its NetworkMode names plus the ones `connect` recorded for it
@@ -79,6 +82,7 @@ class NetworkService(NetworkApi):
         for ep in self.records.endpoints():
             if not running(ep.container_id):
                 await self._release(ep, program=False)
+        await asyncio.to_thread(self._remove_stale_sandboxes, running)
         await asyncio.to_thread(self._ensure_predefined)
         for n in self._attachable():  # bridges, and parents a network made (after a reboot)
             await asyncio.to_thread(self.executor.run, plans.plan_network(n))
@@ -90,6 +94,13 @@ class NetworkService(NetworkApi):
                 await self.dns.ensure(cid, self.container_lookup(cid).state.pid)
             except Exception as exc:  # a container that died meanwhile: its exit releases it
                 log.warning("embedded dns for %s not restored: %s", cid[:12], exc)
+
+    def _remove_stale_sandboxes(self, running: Callable[[str], bool]) -> None:
+        """Namespaces made for containers that exited while the daemon was down."""
+        root = self.sandbox_path("x").parent
+        for entry in root.iterdir() if root.is_dir() else ():
+            if not running(entry.name):
+                self.links.remove_netns(str(entry))
 
     def _ensure_predefined(self) -> None:
         nets = {n.name: n for n in self.records.networks()}
@@ -169,14 +180,36 @@ class NetworkService(NetworkApi):
         """The container was removed: drop what was configured for it (a removal hook)."""
         self.records.delete_wanted(cid)
 
-    async def attach(self, c: Container, pid: int, hosts_path: Path) -> None:
-        """Give the container (process `pid`) its endpoints: addresses, veths, route, ports."""
+    def sandbox_path(self, cid: str) -> Path:
+        return self.config.state_dir / "netns" / cid
+
+    async def sandbox(self, c: Container) -> str | None:
+        """A network namespace made ahead for `c` when it joins networks (else None), so its
+        endpoints can be plumbed while the runtime creates the container in it."""
+        if not self._targets(c):
+            return None
+        path = self.sandbox_path(c.id)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(self.links.create_netns, str(path))
+        return str(path)
+
+    async def join(self, c: Container, netns: str) -> list[Endpoint]:
+        """Allocate `c`'s endpoints and plumb them into `netns` (veths, addresses, routes); on
+        failure what was made is released."""
         eps: list[Endpoint] = []
-        netns = f"/proc/{pid}/ns/net"
         try:
             for i, (n, w) in enumerate(self._targets(c)):
                 eps.append(self._allocate(n, c, f"eth{i}", w))
                 await asyncio.to_thread(self.executor.run, plans.plan_join(n, eps[-1], netns))
+        except BaseException:
+            for ep in eps:
+                await self._release(ep, netns=netns)
+            raise
+        return eps
+
+    async def activate(self, c: Container, pid: int, eps: list[Endpoint], hosts_path: Path) -> None:
+        """The rest of an attach once the process exists: rules, ports, /etc/hosts, DNS."""
+        try:
             if self._in_rules(eps):
                 await self.program()
             if eps:
@@ -187,8 +220,13 @@ class NetworkService(NetworkApi):
         except BaseException:
             self.dns.stop(c.id)
             for ep in eps:
-                await self._release(ep, netns=netns)
+                await self._release(ep, netns=f"/proc/{pid}/ns/net")
             raise
+
+    async def attach(self, c: Container, pid: int, hosts_path: Path) -> None:
+        """Give the container (process `pid`) its endpoints: addresses, veths, route, ports."""
+        eps = await self.join(c, f"/proc/{pid}/ns/net")
+        await self.activate(c, pid, eps, hosts_path)
 
     async def detach(self, cid: str) -> None:
         """Release every endpoint of container `cid` (its process has exited).
@@ -197,6 +235,7 @@ class NetworkService(NetworkApi):
         kernel ~15 ms each, and which mostly vanish with the netns anyway) are removed by a
         task of this service that `close` waits for."""
         self.dns.stop(cid)
+        await asyncio.to_thread(self.links.remove_netns, str(self.sandbox_path(cid)))
         eps = self.records.endpoints(container_id=cid)
         for ep in eps:
             self.proxies.stop(ep.id)

@@ -54,6 +54,20 @@ class Links(Protocol):
 _IPVLAN = {"l2": 0, "l3": 1, "l3s": 2}  # IPVLAN_MODE_* of linux/if_link.h
 
 
+_LOOPBACK_INDEX = 1  # lo is always the first link of a network namespace
+
+
+def _index(ipr: IPRoute, name: str) -> int | None:
+    """The index of link `name` by one RTM_GETLINK (link_lookup dumps every link)."""
+    try:
+        reply = ipr.link("get", ifname=name)
+    except NetlinkError as exc:
+        if exc.code == errno.ENODEV:
+            return None
+        raise
+    return int(reply[0]["index"]) if reply else None
+
+
 def _fail(what: str, exc: NetlinkError) -> SystemError_:
     return SystemError_(f"{what}: {os.strerror(exc.code).lower()}")
 
@@ -103,23 +117,21 @@ class NetlinkLinks:
             return bool(ipr.link_lookup(ifname=name))
 
     def add_veth(self, host: str, bridge: str, netns: str, mtu: int, ifname: str) -> None:
-        """A veth pair: `host` on `bridge`, its peer as `ifname` inside `netns`; on failure
-        nothing of it remains (and nothing that existed before is touched)."""
+        """A veth pair: `host` on `bridge`, its peer as `ifname` inside `netns`, both up; on
+        failure nothing of it remains (and nothing that existed before is touched: the add is
+        exclusive, so a name already taken fails with EEXIST). One request does it all (master
+        and state are applied at creation): each netlink round trip costs the daemon CPU."""
         with IPRoute() as ipr, open(netns, "rb") as ns:
-            peer = {"ifname": ifname, "net_ns_fd": ns.fileno(), "mtu": mtu}
-            if ipr.link_lookup(ifname=host):  # never send an add that could hit another's link
-                raise SystemError_(f"create veth {host} on {bridge}: file exists")
+            master = _index(ipr, bridge)
+            if master is None:
+                raise SystemError_(f"attach veth {host} to {bridge}: no such bridge")
+            peer = {"ifname": ifname, "net_ns_fd": ns.fileno(), "mtu": mtu, "state": "up"}
             try:
-                ipr.link("add", ifname=host, kind="veth", mtu=mtu, peer=peer)
+                ipr.link(
+                    "add", ifname=host, kind="veth", mtu=mtu, master=master, state="up", peer=peer
+                )
             except NetlinkError as exc:
                 raise _fail(f"create veth {host} on {bridge}", exc) from None
-            try:
-                index = ipr.link_lookup(ifname=host)[0]
-                master = ipr.link_lookup(ifname=bridge)[0]
-                ipr.link("set", index=index, master=master, state="up")
-            except (NetlinkError, IndexError) as exc:
-                ipr.link("del", ifname=host)
-                raise SystemError_(f"attach veth {host} to {bridge}: {exc}".lower()) from None
 
     def add_sublink(
         self, kind: str, parent: str, mode: str, netns: str, ifname: str, mtu: int
@@ -150,13 +162,15 @@ class NetlinkLinks:
             ipr = IPRoute()
         with ipr:
             try:
-                eth0 = ipr.link_lookup(ifname=ifname)[0]
-                lo = ipr.link_lookup(ifname="lo")[0]
+                eth0 = _index(ipr, ifname)
+                if eth0 is None:
+                    raise IndexError(f"no link {ifname}")
                 if mac:  # an ipvlan child keeps its parent's
-                    ipr.link("set", index=eth0, address=mac)
+                    ipr.link("set", index=eth0, address=mac, state="up")
+                else:
+                    ipr.link("set", index=eth0, state="up")
                 ipr.addr("add", index=eth0, address=ip, prefixlen=prefixlen)
-                ipr.link("set", index=eth0, state="up")
-                ipr.link("set", index=lo, state="up")
+                ipr.link("set", index=_LOOPBACK_INDEX, state="up")
                 if gateway:
                     ipr.route("add", dst="default", gateway=gateway)
             except (NetlinkError, IndexError) as exc:

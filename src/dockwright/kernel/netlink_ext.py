@@ -18,7 +18,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from dockwright.errors import SystemError_
 from dockwright.kernel.netlink import Links, NetlinkLinks, _fail
-from dockwright.kernel.netns import entered
+from dockwright.kernel.netns import create_named, entered, remove_named
 
 IFA_F_NODAD = 0x02  # linux/if_addr.h: the address is usable at once, no DAD round
 _AF_INET6 = socket.AF_INET6
@@ -39,9 +39,23 @@ class ExtLinks(Links, Protocol):
 
     def set_sysctl_if_present(self, key: str, value: str) -> None: ...
 
+    def create_netns(self, path: str) -> None:
+        """A new network namespace held by a bind mount on `path`."""
+        ...
+
+    def remove_netns(self, path: str) -> None:
+        """Release the namespace at `path` (idempotent)."""
+        ...
+
 
 class NetlinkExtLinks(NetlinkLinks):
     """The real implementation over pyroute2."""
+
+    def create_netns(self, path: str) -> None:
+        create_named(path)
+
+    def remove_netns(self, path: str) -> None:
+        remove_named(path)
 
     def add_address6(self, name: str, address: str, prefixlen: int) -> None:
         """`address` on host link `name` (a bridge's IPv6 gateway); already there is fine."""

@@ -35,3 +35,9 @@ class RecordingExtLinks(RecordingLinks):
 
     def set_sysctl_if_present(self, key: str, value: str) -> None:
         self.set_sysctl(key, value)
+
+    def create_netns(self, path: str) -> None:
+        self._record("create_netns", path)
+
+    def remove_netns(self, path: str) -> None:
+        self._record("remove_netns", path)

@@ -6,13 +6,16 @@ callers open their sockets within `entered` and use them afterwards from anywher
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from dockwright.kernel.libc import LIBC, check
+from dockwright.kernel.mount import MS_BIND, mount, unmount
 
 CLONE_NEWNET = 0x40000000
 
@@ -24,9 +27,7 @@ def _setns(fd: int, what: str) -> None:
 @contextmanager
 def entered(path: str) -> Iterator[None]:
     """Run the block with this thread inside the netns at `path` (e.g. /proc/<pid>/ns/net)."""
-    home = os.open(
-        f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC
-    )
+    home = os.open(_thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
     try:
         target = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -39,6 +40,37 @@ def entered(path: str) -> Iterator[None]:
             _setns(home, "back to the daemon's network namespace")
     finally:
         os.close(home)
+
+
+def create_named(path: str) -> None:
+    """A new network namespace kept alive by a bind mount on `path` (as `ip netns add` does),
+    made from this thread, which returns to its own namespace. On failure nothing is left."""
+    home = os.open(_thread_netns(), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        check(LIBC.unshare(CLONE_NEWNET), "unshare a network namespace")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+            os.close(fd)
+            try:
+                mount(_thread_netns(), Path(path), "", MS_BIND)
+            except BaseException:
+                os.unlink(path)
+                raise
+        finally:
+            _setns(home, "back to the daemon's network namespace")
+    finally:
+        os.close(home)
+
+
+def remove_named(path: str) -> None:
+    """Undo `create_named` (idempotent): the namespace goes once nothing else holds it."""
+    unmount(Path(path))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _thread_netns() -> str:
+    return f"/proc/self/task/{threading.get_native_id()}/ns/net"
 
 
 def same_netns(a: str, b: str) -> bool:

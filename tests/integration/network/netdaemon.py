@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -129,9 +130,19 @@ def ip_of(d: Daemon, network_name: str, cid: str) -> str:
     return network(d, network_name)["Containers"][cid]["IPv4Address"].split("/")[0]
 
 
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.read().decode()
+def fetch(url: str, wait: float = 3.0) -> str:
+    """GET `url`; a server a container just started may not listen yet, so refusals and
+    resets are retried for `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode()
+        except (urllib.error.URLError, ConnectionError) as exc:
+            refused = isinstance(getattr(exc, "reason", exc), ConnectionError)
+            if not refused or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def run_web(d: Daemon, name: str, *extra: str) -> str:

@@ -54,7 +54,7 @@ def test_default_bridge_container_to_container_and_published_port(net: NetDaemon
     assert d.docker("rm", "-f", "web").returncode == 0
     assert network(d, "bridge")["Containers"] == {}
     with pytest.raises(OSError):
-        fetch(f"http://127.0.0.1:{port}/hostname")
+        fetch(f"http://127.0.0.1:{port}/hostname", wait=0)
 
 
 def test_veth_released_when_the_container_exits(net: NetDaemon):

@@ -101,7 +101,7 @@ def test_user_network_dual_stack_traffic_dns_and_published_port(net: NetDaemon):
     assert {"HostIp": "::", "HostPort": str(port)} in ports
     assert d.docker("rm", "-f", "web6", "cli6").returncode == 0
     with pytest.raises(OSError):
-        fetch(f"http://[::1]:{port}/hostname")
+        fetch(f"http://[::1]:{port}/hostname", wait=0)
     assert d.docker("network", "rm", "v6").returncode == 0
 
 

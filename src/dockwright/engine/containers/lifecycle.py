@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal as signals
 import time
+from typing import TYPE_CHECKING
 
 from dockwright.engine.containers.base import ContainerBase, log
 from dockwright.engine.containers.ports import ExitStatus
@@ -26,6 +27,9 @@ from dockwright.types.container import (
     RUNNING,
     Container,
 )
+
+if TYPE_CHECKING:
+    from dockwright.engine.networks import Endpoint
 
 DEFAULT_STOP_TIMEOUT = 10
 MAX_RESTART_DELAY = 60.0
@@ -72,9 +76,15 @@ class LifecycleMixin(ContainerBase):
             pass
 
     async def _start_locked(self, c: Container) -> None:
+        """Networks are plumbed into a namespace made ahead while the runtime creates the
+        container in it (the two are the slow parts of a start and do not depend on each other)."""
         runtime = self.runtime_of(c)
+        joining: asyncio.Future[list[Endpoint]] | None = None
         try:
-            plan = await prepare_start(self, c)
+            netns = await self.network.sandbox(c) if self.network is not None else None
+            plan = await prepare_start(self, c, netns)
+            if netns is not None and self.network is not None:
+                joining = asyncio.ensure_future(self.network.join(c, netns))
             pid = await runtime.create(
                 c.id,
                 self.container_dir(c.id),
@@ -85,10 +95,13 @@ class LifecycleMixin(ContainerBase):
                 log_path=None if c.host.log_config.get("Type") == "none" else self.log_path(c.id),
             )
             if self.network is not None:
-                await self.network.attach(c, pid, self.container_dir(c.id) / "hosts")
+                eps = await joining if joining is not None else []
+                await self.network.activate(c, pid, eps, self.container_dir(c.id) / "hosts")
             await self.connect_pending_attachers(c)
             await runtime.start(c.id)
         except BaseException as exc:
+            if joining is not None:  # let it finish: what it made is released with the rest
+                await asyncio.gather(joining, return_exceptions=True)
             await self._undo_start(c, exc)
             raise
         c.state.status, c.state.pid = RUNNING, pid

@@ -49,8 +49,9 @@ def available_caps() -> tuple[str, ...]:
     return _CAPS
 
 
-async def prepare_start(svc: ContainerBase, c: Container) -> StartPlan:
-    network = _network(svc, c)
+async def prepare_start(svc: ContainerBase, c: Container, netns: str | None = None) -> StartPlan:
+    """The start plan; `netns`: a namespace made ahead for the container to join."""
+    network = netns or _network(svc, c)
     return await asyncio.to_thread(_mount_and_plan, svc, c, network)
 
 
