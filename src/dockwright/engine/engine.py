@@ -18,8 +18,10 @@ from dockwright.engine.images import ImageService
 from dockwright.engine.networks import NetworkService
 from dockwright.engine.system import SystemService
 from dockwright.engine.wiring import LogReader, OverlayRootfs
-from dockwright.errors import NotFound
+from dockwright.errors import NotFound, SystemError_
 from dockwright.kernel.cgroups import prepare_hybrid_for_crun, remove_cgroup
+from dockwright.kernel.pinned import pin_read_only
+from dockwright.kernel.pinned import release as release_pinned
 from dockwright.runtime.conmon import ConmonRuntime
 from dockwright.store.containers import ContainerStore
 from dockwright.store.db import Database
@@ -54,7 +56,9 @@ class Engine:
             max_concurrent_transfers=config.max_concurrent_downloads,
         )
         runtimes: dict[str, RuntimePort] = {
-            name: ConmonRuntime(path, config.state_dir, name=name)
+            name: ConmonRuntime(
+                _pinned(path, config.state_dir / "bin" / name), config.state_dir, name=name
+            )  # fmt: skip
             for name, path in config.runtimes.items()
             if os.path.exists(path)
         }
@@ -108,7 +112,19 @@ class Engine:
         await self.networks.close(any(c.running for c in self.containers.store.all()))
         if not any(c.running for c in self.containers.store.all()):
             remove_cgroup(f"/{self.config.cgroup_name}")  # this daemon's parent, now empty
+            for name in self.config.runtimes:  # conmons of running containers still use them
+                release_pinned(self.config.state_dir / "bin" / name)
         self.db.close()
+
+
+def _pinned(path: str, target: Path) -> str:
+    """The runtime from a read-only bind mount of itself (kernel/pinned.py says why); the
+    binary itself when that cannot be made."""
+    try:
+        return pin_read_only(path, target)
+    except (OSError, SystemError_) as exc:
+        log.warning("running %s without a read-only mount of it: %s", path, exc)
+        return path
 
 
 def _daemon_id(root: Path) -> str:
