@@ -16,7 +16,8 @@ from pathlib import Path
 
 _CONMON_TO_DOCKER = {2: 1, 3: 2}  # conmon STDOUT_PIPE/STDERR_PIPE -> Docker stream ids
 _CHUNK = 8192  # conmon reads at most 32 KiB of one packet; stay well below
-_RESIZE_EVENT = 1
+RESIZE_EVENT = 1  # conmon's ctl messages: resize the terminal
+REOPEN_EVENT = 2  # … reopen the log file
 
 
 class AttachSession:
@@ -77,6 +78,12 @@ def connect_attach(directory: Path) -> AttachSession:
 
 def write_resize(directory: Path, height: int, width: int) -> bool:
     """Ask conmon to resize the terminal; False when no conmon listens any more."""
+    return write_ctl(directory, RESIZE_EVENT, height, width)
+
+
+def write_ctl(directory: Path, event: int, a: int = 0, b: int = 0) -> bool:
+    """One message on conmon's control fifo (`ctl` in its directory): resize, reopen the log;
+    False when no conmon listens any more."""
     try:
         fd = os.open(directory / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -84,7 +91,7 @@ def write_resize(directory: Path, height: int, width: int) -> bool:
             return False
         raise
     try:
-        os.write(fd, f"{_RESIZE_EVENT} {height} {width}\n".encode())
+        os.write(fd, f"{event} {a} {b}\n".encode())
     finally:
         os.close(fd)
     return True

@@ -21,7 +21,6 @@ down the live file grows until the restarted daemon's watcher rotates it again.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -29,6 +28,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from dockwright.kernel.inotify import FileWatch
+from dockwright.runtime.attach import REOPEN_EVENT, write_ctl
 from dockwright.runtime.log_options import RotationPolicy
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("dockwright.runtime.logs")
-_REOPEN_EVENT = 2  # conmon's ctl message: reopen the log files
 _REOPEN_WAIT = 2.0  # seconds conmon gets to create the new live file
 Op = tuple[str, int, int]  # ("unlink", n, 0) | ("rename", n, m) | ("write", slot, piece index)
 
@@ -130,17 +129,7 @@ def _apply(path: Path, ops: Sequence[Op], pieces: Sequence[bytes] = ()) -> None:
 
 def request_reopen(bundle: Path) -> bool:
     """Ask the container's conmon to reopen its log; False when no conmon listens."""
-    try:
-        fd = os.open(bundle / "ctl", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno in (errno.ENXIO, errno.ENOENT):
-            return False
-        raise
-    try:
-        os.write(fd, f"{_REOPEN_EVENT} 0 0\n".encode())
-    finally:
-        os.close(fd)
-    return True
+    return write_ctl(bundle, REOPEN_EVENT)
 
 
 def _size(path: Path) -> int:
