@@ -116,7 +116,7 @@ class NetworkBase:
         if ip6 and not n.ipv6:
             raise InvalidParameter(f"invalid ipv6 address {ip6}: network {n.name} has no ipv6")
         if ip6:
-            ipam6.check_in_subnet6(ip6, ipam6.parse_subnet6(n.subnet6), "ipv6 address")
+            ipam.check_in_subnet(ip6, ipam6.parse_subnet6(n.subnet6), "ipv6 address")
         self.records.save_wanted(Wanted(cid, n.id, ip, tuple(aliases), time.time(), ip6))
 
     def _allocate(self, n: Network, c: Container, ifname: str, w: Wanted | None) -> Endpoint:

@@ -90,8 +90,8 @@ def ipv6_pool(nid: str, req: NetworkCreate, others: list[Network]) -> tuple[str,
         raise Forbidden("pool overlaps with other one on this address space")
     net6 = ipam6.parse_subnet6(subnet6)
     gateway6 = req.gateway6 or ipam6.gateway6_of(net6)
-    ipam6.check_in_subnet6(gateway6, net6, "gateway")
+    ipam.check_in_subnet(gateway6, net6, "gateway")
     if req.ip_range6:
         rng = ipam6.parse_subnet6(req.ip_range6)
-        ipam6.check_in_subnet6(str(rng.network_address), net6, "ip range")
+        ipam.check_in_subnet(str(rng.network_address), net6, "ip range")
     return subnet6, str(ipaddress.IPv6Address(gateway6))

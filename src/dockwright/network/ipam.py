@@ -27,11 +27,14 @@ def gateway_of(subnet: Net) -> str:
     return str(subnet.network_address + 1)
 
 
-def check_in_subnet(ip: str, subnet: Net, what: str) -> None:
+def check_in_subnet(ip: str, subnet: Net | ipaddress.IPv6Network, what: str) -> None:
+    """InvalidParameter unless `ip` is an address of `subnet`'s family inside it."""
     try:
-        addr = ipaddress.IPv4Address(ip)
+        addr = ipaddress.ip_address(ip)
     except ValueError:
         raise InvalidParameter(f"invalid {what} {ip}") from None
+    if addr.version != subnet.version:
+        raise InvalidParameter(f"invalid {what} {ip}")
     if addr not in subnet:
         raise InvalidParameter(f"{what} {ip} does not belong to subnet {subnet}")
 

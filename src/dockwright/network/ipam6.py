@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from dockwright.errors import Conflict, InvalidParameter
+from dockwright.network.ipam import check_in_subnet
 
 Net6 = ipaddress.IPv6Network
 _SCAN = 65536  # addresses looked at before a pool counts as full (a /64 is never scanned whole)
@@ -31,15 +32,6 @@ def parse_subnet6(text: str) -> Net6:
     return net
 
 
-def check_in_subnet6(ip: str, subnet: Net6, what: str) -> None:
-    try:
-        addr = ipaddress.IPv6Address(ip)
-    except ValueError:
-        raise InvalidParameter(f"invalid {what} {ip}") from None
-    if addr not in subnet:
-        raise InvalidParameter(f"{what} {ip} does not belong to subnet {subnet}")
-
-
 def gateway6_of(subnet: Net6) -> str:
     return str(subnet.network_address + 1)
 
@@ -52,7 +44,7 @@ def allocate6(
     net = parse_subnet6(subnet)
     taken = {ipaddress.IPv6Address(a) for a in (*used, gateway) if a}
     if requested:
-        check_in_subnet6(requested, net, "ipv6 address")
+        check_in_subnet(requested, net, "ipv6 address")
         if ipaddress.IPv6Address(requested) in taken:
             raise Conflict(f"address already in use: {requested}")
         return str(ipaddress.IPv6Address(requested))
