@@ -136,17 +136,10 @@ def endpoint_json(a: Attachment) -> dict[str, Any]:
         "IPAMConfig": _ipam_config(a),
         "Links": None,
         "Aliases": list(a.aliases) or None,
-        "MacAddress": e.mac if e else "",
         "DriverOpts": None,
         "GwPriority": 0,
         "NetworkID": n.id,
-        "EndpointID": e.id if e else "",
-        "Gateway": e.gateway if e else "",
-        "IPAddress": e.ip if e else "",
-        "IPPrefixLen": e.prefixlen if e else 0,
-        "IPv6Gateway": e.gateway6 if e else "",
-        "GlobalIPv6Address": e.ip6 if e else "",
-        "GlobalIPv6PrefixLen": e.prefixlen6 if e else 0,
+        **_addresses_json(e),
         "DNSNames": [name, e.container_id[:12], *a.aliases] if e and not n.default else None,
     }
 
@@ -215,7 +208,11 @@ def summary_ports(net: ContainerNetworking | None) -> list[dict[str, Any]]:
 def top_level_json(net: ContainerNetworking | None) -> dict[str, Any]:
     """The deprecated top-level fields of NetworkSettings (filled for the default bridge)."""
     default = next((a for a in net.live if a.network.default), None) if net else None
-    e = default.endpoint if default is not None else None
+    return _addresses_json(default.endpoint if default is not None else None)
+
+
+def _addresses_json(e: Endpoint | None) -> dict[str, Any]:
+    """An endpoint's ids and addresses, as both EndpointSettings and the top level show them."""
     return {
         "EndpointID": e.id if e else "",
         "Gateway": e.gateway if e else "",
