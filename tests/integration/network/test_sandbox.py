@@ -39,9 +39,11 @@ def test_running_container_lives_in_its_sandbox_until_it_stops(net: NetDaemon) -
     pid = inspect(net, cid)["State"]["Pid"]
     sandbox = sandbox_of(net, cid)
     assert os.stat(sandbox).st_ino == os.stat(f"/proc/{pid}/ns/net").st_ino
+    assert inspect(net, cid)["NetworkSettings"]["SandboxKey"] == str(sandbox)
     assert f" {sandbox} " in Path("/proc/self/mountinfo").read_text()
     docker(net, "stop", "-t", "0", cid)
     assert not sandbox.exists()
+    assert inspect(net, cid)["NetworkSettings"]["SandboxKey"] == ""
     assert f" {sandbox} " not in Path("/proc/self/mountinfo").read_text()
     docker(net, "rm", cid)
 

@@ -56,7 +56,15 @@ class ContainerService(LifecycleMixin, StreamsMixin, RecordsMixin):
             size_rw=size_rw,
             size_root_fs=size_root,
             network=self.network.networking(c) if self.network is not None else None,
+            sandbox_key=self._sandbox_key(c),
         )
+
+    def _sandbox_key(self, c: Container) -> str:
+        """The netns a running container's networks live in (`nsenter --net=` takes it)."""
+        if self.network is None or not c.running:
+            return ""
+        path = self.network.sandbox_path(c.id)
+        return str(path) if path.exists() else ""
 
     def inspect(self, ref: str, size: bool = False) -> ContainerView:
         return self.view(self.get(ref), size)
