@@ -1,7 +1,10 @@
-"""The build context on disk: unpacking the uploaded tar, pruning ignored files, finding sources.
+"""The build context: reading the Dockerfile, pruning ignored files, finding and hashing sources.
 
-These functions touch only the build's own temporary directory (blocking; the service calls them
-in a worker thread). Source patterns follow Go's filepath.Match per path segment, as COPY does.
+A context is a directory: unpacked on disk, or (in the daemon) a lazy one registered with
+`attach` (ctxsource.py), which these functions answer from its index (ctxfind.py) and which is
+written out only where a Source's `path` is read. These functions touch only the build's own
+temporary directory (blocking; the service calls them in a worker thread). Source patterns
+follow Go's filepath.Match per path segment, as COPY does.
 """
 
 from __future__ import annotations
@@ -15,24 +18,19 @@ import shutil
 import stat
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
+from dockwright.builder import ctxfind
 from dockwright.builder.copyflags import CopyFlags, excluded, is_url, parents_path
+from dockwright.builder.ctxsource import Source, attach, tree_at
 from dockwright.builder.ignore import Pattern, is_ignored, may_reinclude_below, parse_ignore
 from dockwright.builder.parser import Heredoc, Instruction
 from dockwright.errors import InvalidParameter, NotFound, NotImplementedYet
 
-
-@dataclass(frozen=True)
-class Source:
-    """One matched source: its path on disk and the name it is copied under."""
-
-    path: Path
-    name: str  # base name (used when the destination is a directory); a path with --parents
-    is_dir: bool
-    remote: bool = False  # downloaded by ADD <url>: never unpacked; its mtime is in the key
+__all__ = ["Source", "attach", "find_all", "find_sources", "hash_sources", "heredoc_source",
+           "load_ignore", "materialize", "prune", "read_text", "unpack", "walk_source"]  # fmt: skip
 
 
 def unpack(fileobj: IO[bytes], root: Path) -> None:
@@ -45,6 +43,10 @@ def unpack(fileobj: IO[bytes], root: Path) -> None:
 
 
 def read_text(root: Path, name: str) -> str | None:
+    """A text file of the context (Dockerfile, .dockerignore); None when there is none."""
+    tree = tree_at(root)
+    if tree is not None:
+        return ctxfind.read_indexed(tree, name)
     path = root / name.lstrip("/")
     try:
         if not path.resolve().is_relative_to(root.resolve()):
@@ -63,8 +65,13 @@ def load_ignore(root: Path, dockerfile: str) -> list[Pattern]:
 
 
 def prune(root: Path, patterns: list[Pattern]) -> None:
-    """Delete what .dockerignore excludes, so nothing can copy it (or hash it)."""
+    """Delete what .dockerignore excludes, so nothing can copy it (or hash it); in a lazy
+    context, drop it from the index before anything is written out."""
     if not patterns:
+        return
+    tree = tree_at(root)
+    if tree is not None:
+        tree.index = tree.index.pruned(patterns)
         return
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
@@ -85,6 +92,9 @@ def _segment_regex(pattern: str) -> re.Pattern[str]:
 
 def find_sources(root: Path, pattern: str) -> list[Source]:
     """The context paths a COPY source names (wildcards allowed); empty when nothing matches."""
+    tree = tree_at(root)
+    if tree is not None:
+        return ctxfind.find_indexed(tree, pattern)
     clean = posixpath.normpath("/" + pattern).lstrip("/")
     if not any(ch in clean for ch in "*?["):
         path = root / clean
@@ -96,7 +106,7 @@ def find_sources(root: Path, pattern: str) -> list[Source]:
     matches: list[Source] = []
     parts = clean.split("/")
     _glob(root, parts, matches)
-    return sorted(matches, key=lambda s: str(s.path))
+    return sorted(matches, key=lambda s: str(s.where))
 
 
 def _glob(base: Path, parts: list[str], out: list[Source]) -> None:
@@ -125,6 +135,9 @@ def hash_sources(
     """
     out: list[tuple[str, int, str]] = []
     for src in sources:
+        if src.tree is not None:
+            out.extend(ctxfind.hash_indexed(src, exclude or []))
+            continue
         if not src.is_dir:
             name, mode, digest = _entry(src.path, src.name)
             stamp = f"@{int(os.lstat(src.path).st_mtime)}" if src.remote else ""
@@ -176,6 +189,16 @@ def _entry(path: Path, name: str) -> tuple[str, int, str]:
     return name, st.st_mode, h.hexdigest()
 
 
+def materialize(root: Path, path: str = "") -> None:
+    """Blocking: write out context path `path` ("" for all of it) when `root` is a lazy
+    context (for what reads the directory itself, e.g. a RUN bind mount); else nothing."""
+    tree = tree_at(root)
+    if tree is not None:
+        resolved = tree.index.resolve(path.strip("/"))
+        if resolved is not None:
+            tree.materialize(resolved)
+
+
 def heredoc_source(scratch: Path, doc: Heredoc) -> Source:
     """A `COPY <<name` source: the body written to a file (0644) in the build's scratch dir."""
     path = scratch / doc.name
@@ -225,7 +248,7 @@ def _local(root: Path, pattern: str, ins: Instruction, flags: CopyFlags) -> list
     exclude = flags.patterns()
     kept: list[Source] = []
     for src in matches:
-        rel = os.path.relpath(src.path, root)
+        rel = src.rel if src.tree is not None else os.path.relpath(src.where, root)
         if excluded(exclude, rel):
             continue
         if flags.parents:

@@ -10,6 +10,7 @@ resolved with symlinks interpreted relative to the root, so nothing escapes it.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -21,12 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockwright.builder.context import Source, walk_source
+from dockwright.builder.copyindex import copy_from_index
 from dockwright.builder.ignore import Pattern
 from dockwright.builder.parser import Instruction
 from dockwright.builder.steps import arguments
 from dockwright.errors import InvalidParameter
 
 MAX_LINKS = 40
+COPY_CHUNK = 1 << 24
+_XATTR_IGNORED = (errno.EPERM, errno.ENOTSUP, errno.ENODATA, errno.EINVAL, errno.EACCES)
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,28 @@ def _rows(root: Path, table: str) -> list[list[str]]:
     return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def copy_sources(root: Path, spec: CopySpec) -> None:
-    """Copy the spec's sources to its destination inside `root` (a mounted root filesystem)."""
+@dataclass(frozen=True)
+class Deferred:
+    """A directory source whose destination directory the copy had to create: its files are
+    written after the root is unmounted, straight into the upper directory (`write_deferred`).
+    Below a directory the overlay just made nothing shows through, so the upper directory's
+    contents are the merged view's, and writing there skips overlayfs for every file."""
+
+    source: Source
+    rel: str  # the destination directory inside the root, symlinks resolved
+    ids: tuple[int, int]
+
+
+def copy_sources(root: Path, spec: CopySpec, defer: bool = False) -> Deferred | None:
+    """Copy the spec's sources to its destination inside `root` (a mounted root filesystem).
+
+    With `defer`, a copy of one directory to a destination that does not exist yet only
+    creates the destination and returns what is left for `write_deferred`."""
     ids = owner(root, spec.chown)
     dest = spec.dest
+    if defer and _deferrable(root, spec):
+        target = _make_dirs(root, dest, ids)
+        return Deferred(spec.sources[0], str(target.relative_to(root)), ids)
     to_dir = (
         spec.parents
         or dest.endswith("/")
@@ -132,6 +154,21 @@ def copy_sources(root: Path, spec: CopySpec) -> None:
             name = posixpath.join(dest, src.name) if to_dir else dest
             parent = _make_dirs(root, posixpath.dirname(name) or "/", ids if to_dir else None)
             _copy_one(src.path, parent / posixpath.basename(name), ids, spec.chmod)
+    return None
+
+
+def _deferrable(root: Path, spec: CopySpec) -> bool:
+    one_dir = len(spec.sources) == 1 and spec.sources[0].is_dir and not spec.parents
+    return one_dir and not os.path.lexists(resolve_in_root(root, spec.dest))
+
+
+def write_deferred(upper: Path, work: Deferred, spec: CopySpec) -> None:
+    """The files of a deferred directory source, into `upper` (unmounted) below `work.rel`;
+    from the context's spooled tar when the source is in a lazy context (copyindex.py)."""
+    target = upper / work.rel
+    exclude = list(spec.exclude)
+    if not copy_from_index(work.source, target, work.ids, spec.chmod, exclude):
+        _copy_tree(work.source.path, target, work.ids, spec.chmod, exclude, fresh=True)
 
 
 def _make_dirs(root: Path, path: str, ids: tuple[int, int] | None) -> Path:
@@ -149,21 +186,33 @@ def _make_dirs(root: Path, path: str, ids: tuple[int, int] | None) -> Path:
 
 
 def _copy_tree(src: Path, target: Path, ids: tuple[int, int], mode: int | None,
-               exclude: list[Pattern]) -> None:  # fmt: skip
-    """The contents of directory `src` into `target`; --chmod applies to every level."""
-    for rel, path, is_dir in walk_source(src, exclude)[1:]:
-        dst = _real_dirs(target, posixpath.dirname(rel)) / posixpath.basename(rel)
+               exclude: list[Pattern], fresh: bool = False) -> None:  # fmt: skip
+    """The contents of directory `src` into `target`; --chmod applies to every level.
+
+    Below a directory this copy created nothing can be in the way, so its entries are written
+    without looking first (most of a big COPY: one open, copy and close per file); `fresh`
+    says `target` itself is such a directory."""
+    entries = walk_source(src, exclude)[1:]
+    made = {""} if fresh else set()  # directories made by this copy, relative to `target`
+    for rel, path, is_dir in entries:
+        parent, name = posixpath.split(rel)
+        new = parent in made
+        dst = target / rel if new else _real_dirs(target, parent) / name
         if is_dir:
-            if not dst.is_dir() or dst.is_symlink():
-                _remove(dst)
+            if new or not dst.is_dir() or dst.is_symlink():
+                if not new:
+                    _remove(dst)
                 dst.mkdir()
+                made.add(rel)
             shutil.copystat(path, dst)
             os.chown(dst, *ids)
             if mode is not None:
                 os.chmod(dst, mode)
+        elif new:
+            _copy_new(path, dst, ids, mode)
         else:
             _copy_one(path, dst, ids, mode)
-    _restamp_dirs(src, target, exclude)
+    _restamp_dirs(entries, target)
 
 
 def _real_dirs(target: Path, rel: str) -> Path:
@@ -179,9 +228,9 @@ def _real_dirs(target: Path, rel: str) -> Path:
     return here
 
 
-def _restamp_dirs(src: Path, target: Path, exclude: list[Pattern]) -> None:
+def _restamp_dirs(entries: list[tuple[str, Path, bool]], target: Path) -> None:
     """Copying into a directory bumped its mtime; give each back its source's (deepest first)."""
-    for rel, path, is_dir in reversed(walk_source(src, exclude)[1:]):
+    for rel, path, is_dir in reversed(entries):
         if is_dir:
             st = os.stat(path)
             os.utime(target / rel, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -189,14 +238,70 @@ def _restamp_dirs(src: Path, target: Path, exclude: list[Pattern]) -> None:
 
 def _copy_one(src: Path, dst: Path, ids: tuple[int, int], mode: int | None) -> None:
     _remove(dst)
-    if src.is_symlink():
+    _copy_new(src, dst, ids, mode)
+
+
+def _copy_new(src: Path, dst: Path, ids: tuple[int, int], mode: int | None) -> None:
+    """Copy `src` to `dst`, which does not exist: data, mode, xattrs, times, then owner."""
+    st = os.lstat(src)
+    if stat.S_ISLNK(st.st_mode):
         os.symlink(os.readlink(src), dst)
         os.chown(dst, *ids, follow_symlinks=False)
         return
-    shutil.copy2(src, dst)
-    os.chown(dst, *ids)
-    if mode is not None:
-        os.chmod(dst, mode)
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device node (COPY --from an image)
+        os.mknod(dst, st.st_mode, st.st_rdev)
+        os.chmod(dst, stat.S_IMODE(st.st_mode))  # mknod's mode went through the umask
+        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.chown(dst, *ids)
+        if mode is not None:
+            os.chmod(dst, mode)
+        return
+    _copy_file(src, dst, st, ids, mode)
+
+
+def _copy_file(src: Path, dst: Path, st: os.stat_result, ids: tuple[int, int],
+               mode: int | None) -> None:  # fmt: skip
+    """What `shutil.copy2` then chown (then --chmod) did, on two descriptors. The mode is set
+    before the owner, as before: chown clears set-id bits, and the layer keeps that."""
+    fin = os.open(src, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+        fout = os.open(dst, flags, 0o600)
+        try:
+            _copy_data(fin, fout, st.st_size)
+            os.fchmod(fout, stat.S_IMODE(st.st_mode))
+            _copy_xattrs(fin, fout)
+            os.utime(fout, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.fchown(fout, *ids)
+            if mode is not None:
+                os.fchmod(fout, mode)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+
+
+def _copy_data(fin: int, fout: int, size: int) -> None:
+    """All of `fin` (to its end, as shutil does), `size` bytes at a time at first."""
+    offset = 0
+    while sent := os.sendfile(fout, fin, offset, max(size, COPY_CHUNK)):
+        offset += sent
+
+
+def _copy_xattrs(fin: int, fout: int) -> None:
+    """The source's extended attributes, as `shutil.copystat` copies them (errors ignored)."""
+    try:
+        names = os.listxattr(fin)
+    except OSError as exc:
+        if exc.errno in _XATTR_IGNORED:
+            return
+        raise
+    for name in names:
+        try:
+            os.setxattr(fout, name, os.getxattr(fin, name))
+        except OSError as exc:
+            if exc.errno not in _XATTR_IGNORED:
+                raise
 
 
 def _remove(path: Path) -> None:

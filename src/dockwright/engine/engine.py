@@ -108,6 +108,7 @@ class Engine:
             return False
 
     async def close(self) -> None:
+        await self.builds.shutdown()  # finished builds' scratch directories being deleted
         await self.containers.shutdown()
         await self.networks.close(any(c.running for c in self.containers.store.all()))
         if not any(c.running for c in self.containers.store.all()):

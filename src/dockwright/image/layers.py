@@ -169,6 +169,15 @@ class LayerStore:
             _discard(tmp)
             raise
 
+    def reserve(self) -> tuple[Path, str]:
+        """A new, empty staging directory and its dir id, for a diff that arrives by rename
+        (see `fromdir.stage_dir`); the caller fills ``<tmp>/diff``, then commits or discards.
+        Never committed, it is swept by `recover()` like an interrupted extraction."""
+        dir_id = secrets.token_hex(16)
+        tmp = self.root / (TMP_PREFIX + dir_id)
+        tmp.mkdir()
+        return tmp, dir_id
+
     def commit(self, staged: Staged, parent: str | None) -> Layer:
         """Register a staged diff on top of `parent` (an existing identical chain wins)."""
         try:

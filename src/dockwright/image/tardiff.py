@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dockwright.image.fstree import is_opaque, is_whiteout, walk
@@ -21,6 +21,7 @@ from dockwright.image.tarplan import WHITEOUT_OPAQUE, WHITEOUT_PREFIX
 
 _PAX_XATTR = "SCHILY.xattr."
 _SKIPPED_XATTRS = "trusted.overlay."
+Visit = Callable[[str, os.stat_result], None]
 
 
 class _Sink:
@@ -38,8 +39,12 @@ class _Sink:
         yield from parts
 
 
-def tar_diff(root: Path, clamp: int | None = None) -> Iterator[bytes]:
-    """The layer tar of `root` as a stream of chunks (uncompressed); mtimes at most `clamp`."""
+def tar_diff(root: Path, clamp: int | None = None,
+             visit: Visit | None = None) -> Iterator[bytes]:  # fmt: skip
+    """The layer tar of `root` as a stream of chunks (uncompressed); mtimes at most `clamp`.
+
+    `visit(path, lstat)` is called for every entry once it is in the tar (fromdir.py uses it
+    to bring the tree into extracted form in the same walk)."""
     sink = _Sink()
     links: dict[tuple[int, int], str] = {}
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tf:  # type: ignore[call-overload]
@@ -49,6 +54,8 @@ def tar_diff(root: Path, clamp: int | None = None) -> Iterator[bytes]:
                     info.mtime = min(info.mtime, clamp)
                 _add(tf, root, info)
                 yield from sink.take()
+            if visit is not None:
+                visit(rel, st)
     yield from sink.take()
 
 

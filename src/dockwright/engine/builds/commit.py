@@ -1,4 +1,7 @@
-"""Committing a build step: the layer from a container's upper directory and the child image.
+"""Committing a build step: the layer from a step's upper directory and the child image.
+
+The upper directory is moved into the layer store (image/fromdir.py): it must be unmounted and
+unused, and it is gone afterwards. Its tar is made once, for the blob and the diff_id.
 
 With SOURCE_DATE_EPOCH (`state.epoch`), the image and its new history entry are dated at the
 epoch and the layer's mtimes are clamped to it: nothing of the wall clock reaches the image, so
@@ -16,19 +19,20 @@ from dockwright.engine.builds.state import StageState
 from dockwright.engine.images import ImageService
 from dockwright.image import config as cfg
 from dockwright.image.blobs import LayerBlob
-from dockwright.image.keep import MEDIA_BY_KIND, stage_keeping_blob
-from dockwright.image.tardiff import tar_diff
+from dockwright.image.fromdir import stage_dir
+from dockwright.image.keep import MEDIA_BY_KIND
 
 
 def commit_image(images: ImageService, state: StageState, config: dict[str, Any],
                  created_by: str, upper: Path | None) -> str:  # fmt: skip
-    """Blocking: the step's image (a layer from `upper`, or metadata only when None)."""
+    """Blocking: the step's image (a layer from `upper`, moved away, or metadata only when
+    None)."""
     store = images.store
     diff_id = None
     layer = None
     epoch = state.epoch
     if upper is not None:
-        kept = stage_keeping_blob(store.layers, store.content, tar_diff(upper, epoch))
+        kept = stage_dir(store.layers, store.content, upper, epoch)
         layer = store.layers.commit(kept.staged, store.get(state.image_id).top_layer)
         store.blobs.record(
             LayerBlob(layer.diff_id, kept.blob.digest, MEDIA_BY_KIND["plain"], kept.blob.size)

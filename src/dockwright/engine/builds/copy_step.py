@@ -1,4 +1,7 @@
-"""COPY and ADD: write the sources into a created (never started) container's root and commit.
+"""COPY and ADD: write the sources into the stage image's root and commit what was written.
+
+No container is involved: the root is an overlay of the image's layers mounted for the step
+(scratchroot.py), its upper directory becomes the layer by a rename (image/fromdir.py).
 
 The step's cache key is computed after its sources are known: the content of the copied files
 (an ADD URL is downloaded first, as Docker does, and keyed on its bytes and Last-Modified), the
@@ -23,8 +26,10 @@ from dockwright.builder.expand import expand_word
 from dockwright.builder.fetch import download
 from dockwright.builder.parser import Instruction
 from dockwright.engine.builds.base import StepRunner
+from dockwright.engine.builds.scratchroot import ScratchRoot
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
 from dockwright.engine.containers.service import ContainerService
+from dockwright.engine.images import ImageService
 from dockwright.types.container import ContainerConfig, HostSettings
 
 
@@ -34,7 +39,7 @@ class CopySteps(StepRunner):
         words = cp.copy_words(ins, env, build.escape)
         flags = copy_flags(ins, words[:-1], env, build.escape)
         source_image = self._copy_from(build, expand_word(ins.flag("from"), env, build.escape))
-        async with MountedImage(self.containers, source_image) as src_root:
+        async with ImageRoot(self.images, source_image) as src_root:
             spec = await self._spec(build, state, ins, env, words, flags, src_root)
             sources = list(spec.sources)
             entries = (
@@ -76,21 +81,13 @@ class CopySteps(StepRunner):
         return build.stage_images.get(source.lower()) or self.resolve(source)
 
     async def _write_layer(self, state: StageState, spec: cp.CopySpec, created_by: str) -> str:
-        """Write into a created container's root, commit its upper dir, remove it."""
-        request = ContainerConfig(
-            image=state.image_id, cmd=("/bin/sh", "-c", created_by), entrypoint=()
-        )
-        c, _ = self.containers.create(None, request, HostSettings())
-        try:
-            root = await asyncio.to_thread(self.containers.rootfs.mount, c.id)
-            try:
-                await asyncio.to_thread(cp.copy_sources, root, spec)
-            finally:
-                await asyncio.to_thread(self.containers.rootfs.unmount, c.id)
-            upper = self.containers.rootfs.upper_dir(c.id)
-            return await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
-        finally:
-            await self.containers.remove(c.id, force=True, volumes=True)
+        """Write into a scratch root over the stage's image and commit its upper dir."""
+        async with ScratchRoot(self.images.store, state.image_id, writable=True) as root:
+            left = await asyncio.to_thread(cp.copy_sources, root.merged, spec, True)
+            await asyncio.to_thread(root.unmount)
+            if left is not None:  # a directory into a new one: written past the overlay
+                await asyncio.to_thread(cp.write_deferred, root.upper, left, spec)
+            return await asyncio.to_thread(self.commit, state, state.config, created_by, root.upper)
 
 
 def fetch_url(scratch: Path, checksum: str, url: str, index: int) -> Source:
@@ -99,8 +96,28 @@ def fetch_url(scratch: Path, checksum: str, url: str, index: int) -> Source:
     return Source(got.path, got.name, False, remote=True)
 
 
+class ImageRoot:
+    """`async with`: the root filesystem of `image_id` (None for no image), read-only and
+    without a container (COPY --from)."""
+
+    def __init__(self, images: ImageService, image_id: str) -> None:
+        self.root = ScratchRoot(images.store, image_id, writable=False) if image_id else None
+
+    async def __aenter__(self) -> Path | None:
+        if self.root is None:
+            return None
+        return (await self.root.__aenter__()).merged
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.root is not None:
+            await self.root.__aexit__(*exc)
+
+
 class MountedImage:
-    """`async with`: the root filesystem of `image_id` (None for no image) through a container."""
+    """`async with`: the root filesystem of `image_id` (None for no image) through a container.
+
+    What `RUN --mount=from=<image>` (mounts.py) uses; COPY --from uses `ImageRoot`, which needs
+    no container."""
 
     def __init__(self, containers: ContainerService, image_id: str) -> None:
         self.containers, self.image_id = containers, image_id

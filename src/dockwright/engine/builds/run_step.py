@@ -10,6 +10,7 @@ the context files that changed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -26,8 +27,11 @@ from dockwright.engine.builds.mounts import (
     remove_stubs,
 )
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
+from dockwright.engine.containers.service import ContainerService
 from dockwright.errors import DockwrightError
 from dockwright.types.container import ContainerConfig, HostSettings, MountSpec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,10 @@ class RunSteps(StepRunner):
                 async for msg in self._execute(build, c.id, plan.argv):
                     yield msg
                 image_id = await self._commit_run(state, c.id, plan.created_by, specs)
-            finally:
+            except BaseException:  # failed or cancelled, maybe still running: gone when we end
                 await self.containers.remove(c.id, force=True, volumes=True)
+                raise
+            remove_later(self.containers, c.id)
         yield out(build, f" ---> Removed intermediate container {c.id[:12]}\n")
         self.advance(state, key, image_id)
 
@@ -89,6 +95,7 @@ class RunSteps(StepRunner):
         """The step's image: the upper directory without the mount points made for `specs`."""
         upper = self.containers.rootfs.upper_dir(cid)
         lowers = self.containers.rootfs.lower_dirs(cid)
+        await asyncio.to_thread(self.containers.rootfs.unmount, cid)  # done at exit: made sure
         await asyncio.to_thread(remove_stubs, upper, lowers, [s.target for s in specs])
         return await asyncio.to_thread(self.commit, state, state.config, created_by, upper)
 
@@ -132,3 +139,17 @@ class RunSteps(StepRunner):
             raise DockwrightError(
                 f"The command '{' '.join(argv)}' returned a non-zero code: {code}"
             )
+
+
+def remove_later(containers: ContainerService, cid: str) -> None:
+    """Remove a step's exited container off the build's critical path: its record goes at
+    once (the task runs at the next turn of the loop), its files after; the containers service
+    owns the task, so a daemon shutting down waits for it."""
+    containers.own_cleanup(_remove(containers, cid))
+
+
+async def _remove(containers: ContainerService, cid: str) -> None:
+    try:
+        await containers.remove(cid, force=True, volumes=True)
+    except Exception as exc:  # a leftover is swept at the next start (sweep_orphans)
+        log.warning("cannot remove build container %s: %s", cid[:12], exc)

@@ -29,6 +29,7 @@ from typing import Any
 
 from dockwright.builder import context as ctx
 from dockwright.builder import steps, validate
+from dockwright.builder.ctxtree import LazyTree
 from dockwright.builder.expand import expand_word
 from dockwright.builder.history import EPOCH_ARG, source_date_epoch
 from dockwright.builder.ignore import Pattern
@@ -50,8 +51,10 @@ from dockwright.engine.builds.baseimage import BaseImages
 from dockwright.engine.builds.cache import BuildCache
 from dockwright.engine.builds.cachemounts import CACHE_MOUNTS_DIR, CacheMounts
 from dockwright.engine.builds.copy_step import CopySteps
+from dockwright.engine.builds.receive import receive
 from dockwright.engine.builds.run_step import RunSteps
 from dockwright.engine.builds.schedule import Emit, StageJob, run_stages
+from dockwright.engine.builds.scratch import Trash
 from dockwright.engine.builds.state import (
     BuildRun,
     Message,
@@ -65,6 +68,8 @@ from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService, repo_tag_reference
 from dockwright.errors import Conflict, InvalidParameter, NotFound
 from dockwright.store.db import Database
+
+TRASH = "trash"  # scratch_root/trash: finished builds' directories being deleted
 
 
 class BuildService:
@@ -81,9 +86,14 @@ class BuildService:
         self.copies = CopySteps(containers, images, self.cache)
         self.bases = BaseImages(images)
         self.scratch_root = scratch_root
+        self.trash = Trash(scratch_root / TRASH if scratch_root is not None else None)
         if scratch_root is not None:
             shutil.rmtree(scratch_root, ignore_errors=True)
             scratch_root.mkdir(parents=True, mode=0o700)
+
+    async def shutdown(self) -> None:
+        """Daemon shutdown: wait for the scratch deletions still running."""
+        await self.trash.close()
 
     async def prune_cache(self) -> dict[str, Any]:
         """`POST /build/prune`: Docker's BuildCachePruneResponse. Every step entry is forgotten;
@@ -109,25 +119,21 @@ class BuildService:
     async def build(
         self, chunks: AsyncIterable[bytes], opts: BuildOptions
     ) -> AsyncIterator[Message]:
-        """Build from the context tar in `chunks`; yields Docker's stream messages."""
+        """Build from the context tar in `chunks`; yields Docker's stream messages. The
+        context is indexed as it arrives and written out only where a step needs its files
+        (receive.py); the scratch directory is deleted in the background after the end."""
         workdir = Path(tempfile.mkdtemp(prefix="build-", dir=self.scratch_root))
         try:
-            root = workdir / "context"
-            root.mkdir()
-            await self._receive(chunks, workdir / "context.tar", root)
-            with self.cache.building():
-                async for msg in self._run(root, opts):
+            tree = await self._receive(chunks, workdir)
+            with ctx.attach(tree), self.cache.building():
+                async for msg in self._run(tree.root, opts):
                     if msg:
                         yield msg
         finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            self.trash.discard(workdir)
 
-    async def _receive(self, chunks: AsyncIterable[bytes], spool: Path, root: Path) -> None:
-        with spool.open("wb") as f:
-            async for chunk in chunks:
-                await asyncio.to_thread(f.write, chunk)
-        with spool.open("rb") as f:
-            await asyncio.to_thread(ctx.unpack, f, root)
+    async def _receive(self, chunks: AsyncIterable[bytes], workdir: Path) -> LazyTree:
+        return await receive(chunks, workdir)
 
     async def _run(self, root: Path, opts: BuildOptions) -> AsyncIterator[Message]:
         for tag in opts.tags:
@@ -142,6 +148,8 @@ class BuildService:
         self._validate(stages)
         globals_ = meta_args(meta, opts.build_args, df.escape)
         chosen = select(stages, opts.target, globals_, df.escape)
+        if any(_binds_context(i) for s in chosen for i in s.instructions):
+            await asyncio.to_thread(ctx.materialize, root)  # the mount shows the directory
         total = len(meta) + sum(1 + len(s.instructions) for s in chosen)
         build = BuildRun(opts, root, df.escape, total)
         build.cache_sources = self._cache_sources(opts.cache_from)
@@ -249,6 +257,8 @@ class BuildService:
         try:
             for state.trigger, text in enumerate(triggers, start=1):
                 for ins in parse(text).instructions:
+                    if _binds_context(ins):
+                        await asyncio.to_thread(ctx.materialize, build.root)
                     started, state.instruction = time.monotonic(), ins.original
                     yield state.event(build.step, "start", name=state.header())
                     async for msg in self._instruction(build, state, ins, globals_):
@@ -323,6 +333,16 @@ class BuildService:
                 continue
             self.images.tag(state.image_id, str(ref), None)
             yield out(build, f"Successfully tagged {ref.familiar()}\n")
+
+
+def _binds_context(ins: Instruction) -> bool:
+    """A RUN with a bind mount of the build context (type bind is the default, no `from`)."""
+    for text in ins.flag_values("mount") if ins.keyword == "run" else []:
+        fields = dict(f.partition("=")[::2] for f in text.split(",") if f.strip())
+        fields = {k.strip().lower(): v.strip() for k, v in fields.items()}
+        if fields.get("type", "bind") == "bind" and "from" not in fields:
+            return True
+    return False
 
 
 def _done(state: StageState, step: int, started: float) -> Message:

@@ -1,0 +1,292 @@
+"""The build context as an index: one entry per path, each file's digest taken while it streams in.
+
+`index_stream` reads the uploaded tar once (plain, gzip, bzip2 or xz; tarscan.py walks it),
+writes the uncompressed tar to a spool file and returns a `ContextIndex`: for every path its kind, mode, owner, mtime, a
+regular file's sha256 and where its bytes sit in the spool. Cache keys come from the index, so a
+fully cached build never writes the context out as files (ctxtree.py does that for a step that
+misses).
+
+The context is untrusted; the index applies the rules of tarfile's "tar" filter and more:
+- names are cleaned; one that leaves the context (`..`) fails the upload;
+- modes lose setuid/setgid/sticky and group/other write bits (`& 0o755`);
+- a hard link must name a regular file that came earlier; it becomes a copy of that file;
+- device files and fifos are left out (never created on the host, never copied);
+- a path below a symlink or below a file fails the upload (nothing is written through a link).
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import posixpath
+import stat
+import tarfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import IO
+
+from dockwright.builder.ignore import Pattern, is_ignored, may_reinclude_below
+from dockwright.builder.tarscan import Scanned, TarScanner
+from dockwright.errors import InvalidParameter
+
+BLOCK = 1 << 20
+DIR_MODE = 0o755  # directories the tar implies without an entry of their own
+MAX_LINKS = 40
+MAGIC = 6  # bytes that tell gzip, bzip2 and xz apart from a plain tar
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of the context. `offset`/`size` locate a file's bytes in the spool."""
+
+    kind: str  # "file", "dir" or "symlink"
+    mode: int  # permission bits, filtered (& 0o755)
+    uid: int = 0
+    gid: int = 0
+    mtime: float = -1.0  # -1: not known (a directory the tar implies): left as written
+    size: int = 0
+    offset: int = 0
+    digest: str = ""  # sha256 hex of a file's bytes
+    target: str = ""  # a symlink's target, as written
+
+    @property
+    def st_mode(self) -> int:
+        """The mode lstat would report for the path once written out."""
+        kinds = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK}
+        return kinds[self.kind] | (0o777 if self.kind == "symlink" else self.mode)
+
+
+class _Inflater:
+    """Decompresses in pieces of at most BLOCK bytes, so a small upload cannot take a lot of
+    memory at once (what it unpacks to goes to the spool file, a piece at a time)."""
+
+    def __init__(self, head: bytes) -> None:
+        self.zlib = zlib.decompressobj(wbits=31) if head.startswith(b"\x1f\x8b") else None
+        self.other: bz2.BZ2Decompressor | lzma.LZMADecompressor | None = None
+        if head.startswith(b"BZh"):
+            self.other = bz2.BZ2Decompressor()
+        elif head.startswith(b"\xfd7zXZ\x00"):
+            self.other = lzma.LZMADecompressor()
+        self.pending = b""
+
+    @property
+    def plain(self) -> bool:
+        return self.zlib is None and self.other is None
+
+    def push(self, raw: bytes) -> None:
+        self.pending += raw
+
+    def pull(self) -> bytes:
+        """The next piece; b"" when more input is needed."""
+        if self.zlib is not None:
+            data = self.zlib.decompress(self.pending, BLOCK)
+            self.pending = self.zlib.unconsumed_tail
+            return data
+        assert self.other is not None
+        if self.other.eof or (not self.pending and self.other.needs_input):
+            return b""
+        data, self.pending = self.other.decompress(self.pending, BLOCK), b""
+        return data
+
+
+class Indexer:
+    """Takes the upload's pieces in order: uncompresses them, writes them to `spool` and
+    indexes the tar (tarscan.py) as it goes."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self.spool = spool
+        self.entries: dict[str, Entry] = {}
+        self.scanner = TarScanner(lambda m: _add(m, self.entries))
+        self._inflater: _Inflater | None = None
+        self._head = b""  # the first bytes, until there are enough to tell the compression
+
+    def push(self, raw: bytes) -> None:
+        if self.scanner.ended:
+            return  # what follows the archive's end is neither spooled nor read
+        if self._inflater is None:
+            self._head += raw
+            if len(self._head) < MAGIC:
+                return
+            raw, self._head = self._head, b""
+            self._inflater = _Inflater(raw)
+        if self._inflater.plain:
+            self._take(raw)
+            return
+        self._inflater.push(raw)
+        try:
+            while (data := self._inflater.pull()) and not self.scanner.ended:
+                self._take(data)
+        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+            raise InvalidParameter(f"failed to read the build context: {exc}") from None
+
+    def _take(self, data: bytes) -> None:
+        self.spool.write(data)
+        self.scanner.push(data)
+
+    def finish(self) -> ContextIndex:
+        """The upload ended: the index (InvalidParameter for a truncated or bad tar)."""
+        if self._head:
+            self._inflater = _Inflater(self._head)
+            self._take(self._head)
+        self.scanner.finish()
+        _check_parents(self.entries)
+        for path in list(self.entries):
+            for up in _ancestors(path):
+                self.entries.setdefault(up, Entry("dir", DIR_MODE))
+        return ContextIndex(self.entries)
+
+
+class SpoolingReader:
+    """The upload as `pull` hands it out (b"" at its end), and the file it is spooled to."""
+
+    def __init__(self, pull: Callable[[], bytes], spool: IO[bytes]) -> None:
+        self.pull, self.spool = pull, spool
+
+    def drain(self) -> None:
+        """Read the rest of the upload (so its sender is never left waiting), e.g. after an
+        error or the archive's end."""
+        while self.pull():
+            pass
+
+
+def index_stream(reader: SpoolingReader) -> ContextIndex:
+    """Blocking: index the whole upload, spooling it uncompressed. On an error the rest of
+    the upload is left unread (`reader.drain()` takes it)."""
+    indexer = Indexer(reader.spool)
+    while data := reader.pull():
+        indexer.push(data)
+    return indexer.finish()
+
+
+class ContextIndex:
+    """The context's paths ('/'-separated, relative, no "." or ".."), after .dockerignore."""
+
+    def __init__(self, entries: dict[str, Entry]) -> None:
+        self.entries = entries
+        names: dict[str, set[str]] = {}
+        todo = list(entries)
+        while todo:
+            path = todo.pop()
+            parent, _, name = path.rpartition("/")
+            if parent not in names and parent and parent not in entries:
+                todo.append(parent)  # a directory only implied: listed all the same
+            names.setdefault(parent, set()).add(name)
+        self.children = {parent: sorted(kids) for parent, kids in names.items()}
+
+    def get(self, path: str) -> Entry | None:
+        """The entry at `path`; a directory the tar only implies is a 0755 directory."""
+        found = self.entries.get(path)
+        if found is None and (path == "" or path in self.children):
+            return Entry("dir", DIR_MODE)
+        return found
+
+    def listdir(self, path: str) -> list[str]:
+        return self.children.get(path, [])
+
+    def resolve(self, path: str, follow_last: bool = False) -> str | None:
+        """`path` with symlinks followed inside the context (an absolute target or `..`
+        stops at its root, as in a container); None when a component does not exist."""
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        done: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                done = done[:-1]
+                continue
+            here = "/".join([*done, part])
+            entry = self.get(here)
+            if entry is None:
+                return None
+            if entry.kind == "symlink" and (parts or follow_last):
+                hops += 1
+                if hops > MAX_LINKS:
+                    raise InvalidParameter(f"too many levels of symbolic links in {path}")
+                done = [] if entry.target.startswith("/") else done
+                parts = [p for p in entry.target.split("/") if p not in ("", ".")] + parts
+                continue
+            if parts and entry.kind != "dir":
+                return None
+            done.append(part)
+        return "/".join(done)
+
+    def walk(self, top: str) -> Iterator[str]:
+        """Every path below directory `top` (not `top` itself), parents before children."""
+        for name in self.listdir(top):
+            path = posixpath.join(top, name) if top else name
+            yield path
+            yield from self.walk(path)
+
+    def pruned(self, patterns: list[Pattern]) -> ContextIndex:
+        """What .dockerignore leaves: as `context.prune` does on disk, an excluded directory
+        stays only when an exception could re-include something below it."""
+        if not patterns:
+            return self
+        kept: dict[str, Entry] = {}
+        for path in sorted(self.entries):
+            if any(up in self.entries and up not in kept for up in _ancestors(path)):
+                continue
+            entry = self.entries[path]
+            if not is_ignored(patterns, path) or (
+                entry.kind == "dir" and may_reinclude_below(patterns, path)
+            ):
+                kept[path] = entry
+        return ContextIndex(kept)
+
+
+def _ancestors(path: str) -> list[str]:
+    """'a/b/c' -> ['a', 'a/b']."""
+    parts = path.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts))]
+
+
+def clean_name(name: str) -> str:
+    """A member name as a context path ("" for the root); InvalidParameter when it leaves."""
+    path = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+    if path == ".." or path.startswith("../"):
+        raise InvalidParameter(f"failed to read the build context: {name} is outside the context")
+    return "" if path == "." else path
+
+
+def _add(scanned: Scanned, entries: dict[str, Entry]) -> None:
+    m = scanned.info
+    path = clean_name(m.name)
+    if not path or m.type not in (*tarfile.REGULAR_TYPES, tarfile.DIRTYPE,
+                                  tarfile.SYMTYPE, tarfile.LNKTYPE):  # fmt: skip
+        return  # the root itself; devices and fifos never enter the context
+    mode, uid, gid, mtime = m.mode & 0o755, m.uid, m.gid, float(m.mtime)
+    if m.isdir():
+        entries[path] = Entry("dir", mode, uid, gid, mtime)
+    elif m.issym():
+        entries[path] = Entry("symlink", 0o777, uid, gid, mtime, target=m.linkname)
+    elif m.islnk():
+        entries[path] = _hardlink(path, m.linkname, Entry("file", mode, uid, gid, mtime), entries)
+    else:
+        entries[path] = Entry("file", mode, uid, gid, mtime, m.size, scanned.offset, scanned.digest)
+
+
+def _hardlink(path: str, link: str, base: Entry, entries: dict[str, Entry]) -> Entry:
+    target = entries.get(clean_name(link))
+    if target is None or target.kind != "file":
+        raise InvalidParameter(
+            f"failed to read the build context: hard link {path} to {link}: no such file before it"
+        )
+    return replace(target, mode=base.mode, uid=base.uid, gid=base.gid, mtime=base.mtime)
+
+
+def _check_parents(entries: dict[str, Entry]) -> None:
+    """Every path's parents are directories: nothing is ever written through a link or file."""
+    for path in entries:
+        for up in _ancestors(path):
+            entry = entries.get(up)
+            if entry is not None and entry.kind != "dir":
+                raise InvalidParameter(
+                    f"failed to read the build context: {path} is below the {entry.kind} {up}"
+                )
+
+
+def read_file(spool: IO[bytes], entry: Entry) -> bytes:
+    """A file's bytes from the spool."""
+    spool.seek(entry.offset)
+    return spool.read(entry.size)
