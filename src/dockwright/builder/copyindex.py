@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 
 from dockwright.builder.ctxindex import ContextIndex, Entry
@@ -50,6 +51,32 @@ def _pick(index: ContextIndex, top: str, rel_dir: str, exclude: list[Pattern],
         _pick(index, top, rel, exclude, out)
 
 
+@dataclass(frozen=True)
+class _Owner:
+    """Who the written entries belong to, and which calls that makes unnecessary: a file is
+    created with its mode (so no fchmod unless the umask takes bits away) by the daemon's
+    user (so no fchown when that is the owner wanted: every directory of the copy has the
+    wanted group, so a set-group-id parent gives the same)."""
+
+    ids: tuple[int, int]
+    chmod: int | None  # --chmod
+    umask: int
+    chown: bool
+
+    @classmethod
+    def of(cls, ids: tuple[int, int], chmod: int | None) -> _Owner:
+        return cls(ids, chmod, current_umask(), ids != (os.geteuid(), os.getegid()))
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (os.umask would, for all threads)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o777  # unknown: every mode is set explicitly
+
+
 def copy_from_index(src: Source, target: Path, ids: tuple[int, int], mode: int | None,
                     exclude: list[Pattern]) -> bool:  # fmt: skip
     """Write directory source `src` into the new directory `target`; False (nothing done)
@@ -58,50 +85,62 @@ def copy_from_index(src: Source, target: Path, ids: tuple[int, int], mode: int |
     if tree is None or not src.is_dir:
         return False
     picked = pick(tree.index, src.rel, exclude)
+    owner = _Owner.of(ids, mode)
+    made = {""}  # directories that exist, relative to `target`
     fd = os.open(tree.spool, os.O_RDONLY | os.O_CLOEXEC)
     try:
         for rel, entry in picked:
-            _write(fd, target, rel, entry, ids, mode)
+            _write(fd, f"{target}/", rel, entry, owner, made)
     finally:
         os.close(fd)
     _restamp(target, picked)
     return True
 
 
-def _write(spool: int, target: Path, rel: str, entry: Entry, ids: tuple[int, int],
-           mode: int | None) -> None:  # fmt: skip
-    dst = target / rel
-    parent = dst.parent
-    if not parent.is_dir():  # its directory was excluded: made as a plain 0755 one
-        parent.mkdir(mode=0o755, parents=True)
+def _write(spool: int, top: str, rel: str, entry: Entry, owner: _Owner,
+           made: set[str]) -> None:  # fmt: skip
+    dst = top + rel
+    parent = rel.rpartition("/")[0]
+    if parent not in made:  # its directory was excluded: made as a plain 0755 one
+        os.makedirs(top + parent, mode=0o755, exist_ok=True)
+        made.update(_ancestors(parent))
     if entry.kind == "symlink":
         os.symlink(entry.target, dst)
-        os.chown(dst, *ids, follow_symlinks=False)
+        os.chown(dst, *owner.ids, follow_symlinks=False)
         return
     if entry.kind == "dir":
         os.mkdir(dst, 0o700)
         os.chmod(dst, entry.mode)
-        os.chown(dst, *ids)
-        if mode is not None:
-            os.chmod(dst, mode)
+        os.chown(dst, *owner.ids)
+        if owner.chmod is not None:
+            os.chmod(dst, owner.chmod)
+        made.add(rel)
         return
-    _write_file(spool, dst, entry, ids, mode)
+    _write_file(spool, dst, entry, owner)
 
 
-def _write_file(spool: int, dst: Path, entry: Entry, ids: tuple[int, int],
-                mode: int | None) -> None:  # fmt: skip
+def _ancestors(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def _write_file(spool: int, dst: str, entry: Entry, owner: _Owner) -> None:
+    """Open, copy, stamp, close: the mode and owner the file was created with are right
+    unless `owner` says otherwise (the result is what fchmod+fchown would give)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(dst, flags, 0o600)
+    fd = os.open(dst, flags, entry.mode)
     try:
         offset, left = entry.offset, entry.size
         while left > 0:
             n = _copy_range(spool, fd, offset, left)
             offset, left = offset + n, left - n
-        os.fchmod(fd, entry.mode)
+        if entry.mode & owner.umask:
+            os.fchmod(fd, entry.mode)
         os.utime(fd, (entry.mtime, entry.mtime))
-        os.fchown(fd, *ids)
-        if mode is not None:
-            os.fchmod(fd, mode)
+        if owner.chown:
+            os.fchown(fd, *owner.ids)
+        if owner.chmod is not None:
+            os.fchmod(fd, owner.chmod)
     finally:
         os.close(fd)
 

@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from dockwright.image.snapshot import Snapshotter
-from dockwright.kernel.mount import LinuxMounter, Mounter
+from dockwright.image.snapshot import MountPlan, Snapshotter
+from dockwright.kernel.libc import SyscallError
+from dockwright.kernel.mount import LinuxMounter, Mounter, overlay_data
 from dockwright.runtime.logs import follow_log, read_log
 
 
@@ -18,15 +19,34 @@ class OverlayRootfs:
     def __init__(self, snapshots: Snapshotter, mounter: Mounter | None = None) -> None:
         self.snapshots = snapshots
         self.mounter = mounter or LinuxMounter()
+        self._volatile: set[str] = set()
 
     def prepare(self, image_id: str, cid: str) -> None:
         self.snapshots.prepare(image_id, cid)
 
+    def use_volatile(self, cid: str) -> None:
+        """Mount `cid`'s overlay with `volatile` (a build step's: committed or discarded when
+        it exits, so its unmount need not sync the whole filesystem). Never a user container:
+        a volatile upper cannot be mounted again after a crash."""
+        self._volatile.add(cid)
+
     def mount(self, cid: str) -> Path:
         plan = self.snapshots.plan(cid)
         if not self.mounter.is_mountpoint(plan.target):
+            if cid in self._volatile and self._mount_volatile(plan):
+                return plan.target
             self.mounter.mount_overlay(plan.lowerdirs, plan.upperdir, plan.workdir, plan.target)
         return plan.target
+
+    def _mount_volatile(self, plan: MountPlan) -> bool:
+        """False where the kernel refuses (before 5.10, or mount data past one page)."""
+        lowers = [str(p) for p in plan.lowerdirs]
+        data = overlay_data(lowers, plan.upperdir, plan.workdir) + ",volatile"
+        try:
+            self.mounter.mount("overlay", plan.target, "overlay", 0, data)
+        except SyscallError:
+            return False
+        return True
 
     def merged_dir(self, cid: str) -> Path:
         return self.snapshots.container_dir(cid) / "merged"
@@ -37,6 +57,7 @@ class OverlayRootfs:
             self.mounter.unmount(target, detach=True)
 
     def remove(self, cid: str) -> None:
+        self._volatile.discard(cid)
         self.snapshots.remove(cid)
 
     def upper_dir(self, cid: str) -> Path:

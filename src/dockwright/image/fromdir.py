@@ -18,13 +18,19 @@ directory might) takes the old path: its tar is unpacked into a fresh staging di
 Nobody may use the source any more (an upper dir after its overlay is unmounted); it is gone
 afterwards, whatever happens — unless it is on another filesystem than the layer store: then it
 is tarred and the tar extracted, as before, and the caller removes it.
+
+`stage_dir_spooled` is the same with the blob left for later: the tar goes to a file of its
+own (hashed, not synced) and `Spooled.ingest` puts it into the content store (verified and
+fsynced there) when the caller likes, e.g. behind a build (engine/builds/blobqueue.py).
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +40,13 @@ from dockwright.image.layers import LayerStore, Staged
 from dockwright.image.safefs import remove_tree
 from dockwright.image.tardiff import tar_diff
 from dockwright.image.tarplan import OPAQUE_XATTR, WHITEOUT_PREFIX
-from dockwright.store.content import ContentStore
+from dockwright.store.content import ContentStore, Descriptor
 
 _OVERLAY_XATTRS = "trusted.overlay."
 ROOT_MODE = 0o755
+SPOOL_NAME = "layer.tar"
+READ_CHUNK = 1 << 20
+Sink = Callable[[Iterable[bytes]], Descriptor]  # writes a tar stream, says what it wrote
 
 
 class _Reinterpreted(Exception):
@@ -114,6 +123,74 @@ def stage_dir(layers: LayerStore, content: ContentStore, src: Path,
     Blocking. The caller commits the result (`layers.commit`) or discards it; on error
     nothing is left: neither `src`, nor a staging directory, nor the blob.
     """
+    return _stage(layers, content, src, clamp, content.ingest_stream)
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A staged diff whose blob waits in `tar` (None: already in the content store)."""
+
+    kept: Kept
+    tar: Path | None
+
+    def ingest(self, content: ContentStore) -> Descriptor:
+        """Blocking: the spooled tar into the content store (checked against the digest and
+        size it was spooled with); its file goes, whatever happens."""
+        if self.tar is None:
+            return self.kept.blob
+        try:
+            if content.has(self.kept.blob.digest):
+                return self.kept.blob
+            with self.tar.open("rb") as f:
+                chunks = iter(lambda: f.read(READ_CHUNK), b"")
+                return content.ingest_stream(chunks, self.kept.blob.digest, self.kept.blob.size)
+        finally:
+            remove_tree(self.tar.parent)
+
+    def discard(self) -> None:
+        """The spooled tar is not wanted after all."""
+        if self.tar is not None:
+            remove_tree(self.tar.parent)
+
+
+def stage_dir_spooled(layers: LayerStore, content: ContentStore, src: Path,
+                      clamp: int | None = None) -> Spooled:  # fmt: skip
+    """`stage_dir` without the content store's fsync on the way: the tar is spooled to a
+    staging directory of its own (swept by `LayerStore.recover` after a crash) for
+    `Spooled.ingest`. Directories `stage_dir` could not rename fall back to it (tar None)."""
+    spool_dir, _ = layers.reserve()
+    tar = spool_dir / SPOOL_NAME
+    spooled: list[Descriptor] = []
+
+    def sink(chunks: Iterable[bytes]) -> Descriptor:
+        spooled.append(_spool(tar, chunks))
+        return spooled[-1]
+
+    try:
+        kept = _stage(layers, content, src, clamp, sink)
+    except BaseException:
+        remove_tree(spool_dir)
+        raise
+    if not spooled:  # a fallback path put the blob into the content store itself
+        remove_tree(spool_dir)
+        return Spooled(kept, None)
+    return Spooled(kept, tar)
+
+
+def _spool(path: Path, chunks: Iterable[bytes]) -> Descriptor:
+    """Write and hash the chunks into a new file at `path` (not synced: a copy, not the blob)."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("xb") as f:
+        for chunk in chunks:
+            h.update(chunk)
+            size += len(chunk)
+            f.write(chunk)
+    return Descriptor("sha256:" + h.hexdigest(), size)
+
+
+def _stage(layers: LayerStore, content: ContentStore, src: Path, clamp: int | None,
+           sink: Sink) -> Kept:  # fmt: skip
     tmp, dir_id = layers.reserve()
     diff = tmp / "diff"
     try:
@@ -124,7 +201,7 @@ def stage_dir(layers: LayerStore, content: ContentStore, src: Path,
             raise
         return stage_keeping_blob(layers, content, tar_diff(src, clamp))  # another filesystem
     try:
-        return _tar_and_fix(content, tmp, dir_id, clamp)
+        return _tar_and_fix(sink, tmp, dir_id, clamp)
     except _Reinterpreted:
         return _by_extraction(layers, content, tmp, clamp)
     except BaseException:
@@ -132,10 +209,10 @@ def stage_dir(layers: LayerStore, content: ContentStore, src: Path,
         raise
 
 
-def _tar_and_fix(content: ContentStore, tmp: Path, dir_id: str, clamp: int | None) -> Kept:
-    """One walk: the tar into the content store, the tree into extracted form."""
+def _tar_and_fix(sink: Sink, tmp: Path, dir_id: str, clamp: int | None) -> Kept:
+    """One walk: the tar into `sink`, the tree into extracted form."""
     fix = _Normalizer(tmp / "diff", clamp)
-    blob = content.ingest_stream(tar_diff(fix.root, clamp, visit=fix.visit))
+    blob = sink(tar_diff(fix.root, clamp, visit=fix.visit))
     fix.finish()
     return Kept(Staged(tmp, dir_id, blob.digest, fix.size), blob, "plain")
 

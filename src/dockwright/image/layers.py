@@ -30,6 +30,7 @@ from dockwright.errors import NotFound
 from dockwright.image.extract import extract
 from dockwright.image.fstree import tree_size
 from dockwright.image.safefs import remove_tree
+from dockwright.image.topdir import mark_top_dir
 from dockwright.store.db import Database
 from dockwright.store.pump import consume_in_thread
 
@@ -93,6 +94,7 @@ class LayerStore:
         self.root = root
         self.chown = os.geteuid() == 0 if chown is None else chown
         root.mkdir(parents=True, exist_ok=True)
+        mark_top_dir(root)  # layer directories spread over the disk (topdir.py says why)
         self.empty_dir.mkdir(mode=0o755, exist_ok=True)
         db.ensure_schema(SCHEMA)
 

@@ -27,6 +27,7 @@ from dockwright.image.fstree import Change, changes
 from dockwright.image.layers import LayerStore
 from dockwright.image.safefs import remove_tree
 from dockwright.image.store import ImageStore
+from dockwright.image.topdir import mark_top_dir
 from dockwright.store.db import Database
 
 SCHEMA = (
@@ -64,6 +65,7 @@ class Snapshotter:
         self.layers = layers
         self.images = images
         db.ensure_schema(SCHEMA)
+        mark_top_dir(root)  # containers' upper dirs spread over the disk (topdir.py)
 
     def container_dir(self, cid: str) -> Path:
         return self.root / cid

@@ -20,22 +20,40 @@ from dockwright.image.fstree import is_opaque, is_whiteout, walk
 from dockwright.image.tarplan import WHITEOUT_OPAQUE, WHITEOUT_PREFIX
 
 _PAX_XATTR = "SCHILY.xattr."
+IO_BLOCK = 1 << 20  # tarfile's file reads: few, big ones (see tar_diff)
+GATHER = 1 << 18  # small writes are handed out together once there are this many bytes
 _SKIPPED_XATTRS = "trusted.overlay."
 Visit = Callable[[str, os.stat_result], None]
 
 
 class _Sink:
-    """A write-only file collecting what tarfile writes, handed out chunk by chunk."""
+    """A write-only file collecting what tarfile writes, handed out in chunks: small writes
+    (headers, small files, padding) joined into chunks of at least `GATHER` bytes."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
+        self._size = 0
+        self._written = 0
 
     def write(self, data: bytes) -> int:
         self._parts.append(bytes(data))
+        self._size += len(data)
         return len(data)
 
-    def take(self) -> Iterator[bytes]:
-        parts, self._parts = self._parts, []
+    def tell(self) -> int:
+        """Where the archive is (tarfile asks once, when it starts)."""
+        return self._written + self._size
+
+    def take(self, final: bool = False) -> Iterator[bytes]:
+        """What was written, once there is enough of it (all of it when `final`)."""
+        if self._size < GATHER and not final:
+            return
+        parts, size, self._parts, self._size = self._parts, self._size, [], 0
+        self._written += size
+        if size < IO_BLOCK:
+            if parts:
+                yield b"".join(parts)
+            return
         yield from parts
 
 
@@ -44,10 +62,18 @@ def tar_diff(root: Path, clamp: int | None = None,
     """The layer tar of `root` as a stream of chunks (uncompressed); mtimes at most `clamp`.
 
     `visit(path, lstat)` is called for every entry once it is in the tar (fromdir.py uses it
-    to bring the tree into extracted form in the same walk)."""
+    to bring the tree into extracted form in the same walk).
+
+    File data moves in 1 MiB reads, unbuffered (not tarfile's stream mode: 16 KiB reads
+    through a 10 KiB buffer), and small entries leave as one chunk each: every read, write or
+    hash of a chunk releases the GIL, and a thread that releases it thousands of times waits
+    for it as often while another thread runs Python (a commit next to a COPY's tar: 4x
+    slower). The bytes are the same: the tar's end is padded to its record size either way.
+    Chunks may hold entries `visit` has seen (their bytes are read before it is called)."""
     sink = _Sink()
     links: dict[tuple[int, int], str] = {}
-    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tf:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT,
+                      copybufsize=IO_BLOCK) as tf:  # type: ignore[call-overload]  # fmt: skip
         for rel, st in walk(root):
             for info in _infos(root, rel.lstrip("/"), st, links):
                 if clamp is not None:
@@ -56,7 +82,7 @@ def tar_diff(root: Path, clamp: int | None = None,
                 yield from sink.take()
             if visit is not None:
                 visit(rel, st)
-    yield from sink.take()
+    yield from sink.take(final=True)
 
 
 def _add(tf: tarfile.TarFile, root: Path, info: tarfile.TarInfo) -> None:

@@ -66,6 +66,7 @@ class RunSteps(StepRunner):
             host = HostSettings(network_mode=mode, mounts=specs, extra_hosts=build.opts.extra_hosts,
                                 shm_size=build.opts.shm_size)  # fmt: skip
             c, _ = self.containers.create(None, plan.request(state.image_id), host)
+            self.containers.rootfs.use_volatile(c.id)  # committed or discarded when it exits
             try:
                 yield out(build, f" ---> Running in {c.id[:12]}\n")
                 async for msg in self._execute(build, c.id, plan.argv):

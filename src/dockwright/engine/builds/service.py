@@ -48,6 +48,7 @@ from dockwright.builder.stages import (
 )
 from dockwright.engine.builds.base import StepRunner
 from dockwright.engine.builds.baseimage import BaseImages
+from dockwright.engine.builds.blobqueue import BlobQueue
 from dockwright.engine.builds.cache import BuildCache
 from dockwright.engine.builds.cachemounts import CACHE_MOUNTS_DIR, CacheMounts
 from dockwright.engine.builds.copy_step import CopySteps
@@ -67,6 +68,7 @@ from dockwright.engine.builds.usage import prune_images
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService, repo_tag_reference
 from dockwright.errors import Conflict, InvalidParameter, NotFound
+from dockwright.image.topdir import mark_top_dir
 from dockwright.store.db import Database
 
 TRASH = "trash"  # scratch_root/trash: finished builds' directories being deleted
@@ -90,6 +92,7 @@ class BuildService:
         if scratch_root is not None:
             shutil.rmtree(scratch_root, ignore_errors=True)
             scratch_root.mkdir(parents=True, mode=0o700)
+            mark_top_dir(scratch_root)  # contexts spread over the disk (image/topdir.py)
 
     async def shutdown(self) -> None:
         """Daemon shutdown: wait for the scratch deletions still running."""
@@ -123,19 +126,22 @@ class BuildService:
         context is indexed as it arrives and written out only where a step needs its files
         (receive.py); the scratch directory is deleted in the background after the end."""
         workdir = Path(tempfile.mkdtemp(prefix="build-", dir=self.scratch_root))
+        blobs = BlobQueue()
         try:
             tree = await self._receive(chunks, workdir)
             with ctx.attach(tree), self.cache.building():
-                async for msg in self._run(tree.root, opts):
+                async for msg in self._run(tree.root, opts, blobs):
                     if msg:
                         yield msg
         finally:
+            await blobs.close()
             self.trash.discard(workdir)
 
     async def _receive(self, chunks: AsyncIterable[bytes], workdir: Path) -> LazyTree:
         return await receive(chunks, workdir)
 
-    async def _run(self, root: Path, opts: BuildOptions) -> AsyncIterator[Message]:
+    async def _run(self, root: Path, opts: BuildOptions,
+                   blobs: BlobQueue | None = None) -> AsyncIterator[Message]:  # fmt: skip
         for tag in opts.tags:
             repo_tag_reference(tag, None)  # refuse a bad tag before building anything
         text = await asyncio.to_thread(ctx.read_text, root, opts.dockerfile)
@@ -151,7 +157,7 @@ class BuildService:
         if any(_binds_context(i) for s in chosen for i in s.instructions):
             await asyncio.to_thread(ctx.materialize, root)  # the mount shows the directory
         total = len(meta) + sum(1 + len(s.instructions) for s in chosen)
-        build = BuildRun(opts, root, df.escape, total)
+        build = BuildRun(opts, root, df.escape, total, blobs=blobs)
         build.cache_sources = self._cache_sources(opts.cache_from)
         for ins in meta:
             build.step += 1
@@ -161,6 +167,8 @@ class BuildService:
         async for msg in run_stages(plan.order, plan.deps, self._stage_job(build, plan, globals_)):
             yield msg
         assert build.last is not None
+        if blobs is not None:
+            await blobs.drain()  # the image is named once its layers' blobs are stored
         async for msg in self._finish(build, build.last):
             yield msg
 
@@ -198,7 +206,8 @@ class BuildService:
 
             stage = plan.stage(index)
             state = StageState("", {}, label=plan.label(stage), count=1 + len(stage.instructions),
-                               epoch=source_date_epoch(build.opts.build_args))  # fmt: skip
+                               epoch=source_date_epoch(build.opts.build_args),
+                               blobs=build.blobs)  # fmt: skip
             state.emit = send
             async for msg in self._stage(build, stage, state, plan.first_step(index), globals_):
                 send(msg)

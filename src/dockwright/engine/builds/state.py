@@ -15,6 +15,7 @@ from typing import Any
 
 from dockwright.builder.explain import StepRecord
 from dockwright.builder.options import BuildOptions
+from dockwright.engine.builds.blobqueue import BlobQueue
 
 Message = dict[str, Any]
 STEP_AUX = "dockwright.step"  # the aux key of step events; docker ignores unknown aux payloads
@@ -40,6 +41,7 @@ class StageState:
     pending: tuple[str, StepRecord] | None = None  # (key, inputs) of the step that missed
     trigger: int = 0  # the base image's ONBUILD trigger being run, 1-based (0: none)
     emit: Callable[[Message], None] = field(default=lambda _m: None, repr=False)
+    blobs: BlobQueue | None = field(default=None, repr=False)  # commits' blobs, behind the build
 
     @property
     def config(self) -> dict[str, Any]:
@@ -70,6 +72,7 @@ class BuildRun:
     stage_images: dict[str, str] = field(default_factory=dict)
     last: StageState | None = None  # the state of the target stage, once built
     cache_sources: list[dict[str, Any]] = field(default_factory=list)  # --cache-from configs
+    blobs: BlobQueue | None = None  # where commits leave their blobs (blobqueue.py)
 
     @property
     def step(self) -> int:

@@ -30,6 +30,10 @@ class ImagesPort(Protocol):
 class RootfsPort(Protocol):
     def prepare(self, image_id: str, cid: str) -> None: ...
 
+    def use_volatile(self, cid: str) -> None:
+        """Mount `cid`'s rootfs overlay `volatile` (build steps only: no sync at unmount)."""
+        ...
+
     def mount(self, cid: str) -> Path:
         """Mount the container's overlay (idempotent) and return the merged path."""
         ...
