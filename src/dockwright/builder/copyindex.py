@@ -18,9 +18,9 @@ from pathlib import Path
 
 from dockwright.builder.ctxindex import ContextIndex, Entry
 from dockwright.builder.ctxsource import Source
+from dockwright.builder.ctxtree import copy_range
 from dockwright.builder.ignore import Pattern, is_ignored, may_reinclude_below
 
-COPY_BLOCK = 1 << 20
 Picked = list[tuple[str, Entry]]  # (path relative to the source directory, its entry)
 
 
@@ -132,7 +132,7 @@ def _write_file(spool: int, dst: str, entry: Entry, owner: _Owner) -> None:
     try:
         offset, left = entry.offset, entry.size
         while left > 0:
-            n = _copy_range(spool, fd, offset, left)
+            n = copy_range(spool, fd, offset, left)
             offset, left = offset + n, left - n
         if entry.mode & owner.umask:
             os.fchmod(fd, entry.mode)
@@ -143,20 +143,6 @@ def _write_file(spool: int, dst: str, entry: Entry, owner: _Owner) -> None:
             os.fchmod(fd, owner.chmod)
     finally:
         os.close(fd)
-
-
-def _copy_range(src: int, dst: int, offset: int, count: int) -> int:
-    try:
-        n = os.copy_file_range(src, dst, min(count, 1 << 30), offset)
-    except OSError:
-        n = 0
-    if n > 0:
-        return n
-    data = os.pread(src, min(count, COPY_BLOCK), offset)
-    if not data:
-        raise OSError(f"the context spool ends before {offset + count} bytes")
-    os.write(dst, data)
-    return len(data)
 
 
 def _restamp(target: Path, picked: Picked) -> None:

@@ -84,14 +84,15 @@ def _write_file(spool_fd: int, target: Path, entry: Entry) -> None:
     try:
         offset, left = entry.offset, entry.size
         while left > 0:
-            n = _copy_range(spool_fd, fd, offset, left)
+            n = copy_range(spool_fd, fd, offset, left)
             offset, left = offset + n, left - n
         os.fchmod(fd, entry.mode)
     finally:
         os.close(fd)
 
 
-def _copy_range(src: int, dst: int, offset: int, count: int) -> int:
+def copy_range(src: int, dst: int, offset: int, count: int) -> int:
+    """Copy up to `count` bytes of `src` from `offset` to `dst`: copy_file_range, else pread."""
     try:
         n = os.copy_file_range(src, dst, min(count, 1 << 30), offset)
     except OSError:

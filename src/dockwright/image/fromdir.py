@@ -27,7 +27,6 @@ fsynced there) when the caller likes, e.g. behind a build (engine/builds/blobque
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -40,7 +39,7 @@ from dockwright.image.layers import LayerStore, Staged
 from dockwright.image.safefs import remove_tree
 from dockwright.image.tardiff import tar_diff
 from dockwright.image.tarplan import OPAQUE_XATTR, WHITEOUT_PREFIX
-from dockwright.store.content import ContentStore, Descriptor
+from dockwright.store.content import ContentStore, Descriptor, write_hashed
 
 _OVERLAY_XATTRS = "trusted.overlay."
 ROOT_MODE = 0o755
@@ -163,7 +162,7 @@ def stage_dir_spooled(layers: LayerStore, content: ContentStore, src: Path,
     spooled: list[Descriptor] = []
 
     def sink(chunks: Iterable[bytes]) -> Descriptor:
-        spooled.append(_spool(tar, chunks))
+        spooled.append(write_hashed(tar, chunks, sync=False))
         return spooled[-1]
 
     try:
@@ -175,18 +174,6 @@ def stage_dir_spooled(layers: LayerStore, content: ContentStore, src: Path,
         remove_tree(spool_dir)
         return Spooled(kept, None)
     return Spooled(kept, tar)
-
-
-def _spool(path: Path, chunks: Iterable[bytes]) -> Descriptor:
-    """Write and hash the chunks into a new file at `path` (not synced: a copy, not the blob)."""
-    h = hashlib.sha256()
-    size = 0
-    with path.open("xb") as f:
-        for chunk in chunks:
-            h.update(chunk)
-            size += len(chunk)
-            f.write(chunk)
-    return Descriptor("sha256:" + h.hexdigest(), size)
 
 
 def _stage(layers: LayerStore, content: ContentStore, src: Path, clamp: int | None,

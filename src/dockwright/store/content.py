@@ -133,7 +133,7 @@ class ContentStore:
             check_digest(expected)
         tmp = self._ingest / secrets.token_hex(16)
         try:
-            desc = _write_hashed(tmp, chunks)
+            desc = write_hashed(tmp, chunks)
             _verify(desc, expected, size)
             os.rename(tmp, self.path_for(desc.digest))
         except BaseException:
@@ -170,8 +170,9 @@ class ContentStore:
         self._ingest.mkdir(parents=True, exist_ok=True)
 
 
-def _write_hashed(path: Path, chunks: Iterable[bytes]) -> Descriptor:
-    """Write every chunk to a new file at `path`, fsync it, and return what was written."""
+def write_hashed(path: Path, chunks: Iterable[bytes], *, sync: bool = True) -> Descriptor:
+    """Write every chunk to a new file at `path` (fsynced unless `sync` is False: a spool, not
+    a blob) and return what was written."""
     h = hashlib.sha256()
     size = 0
     with path.open("xb") as f:
@@ -179,8 +180,9 @@ def _write_hashed(path: Path, chunks: Iterable[bytes]) -> Descriptor:
             h.update(chunk)
             size += len(chunk)
             f.write(chunk)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     return Descriptor("sha256:" + h.hexdigest(), size)
 
 
