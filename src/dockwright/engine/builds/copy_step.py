@@ -28,9 +28,7 @@ from dockwright.builder.parser import Instruction
 from dockwright.engine.builds.base import StepRunner
 from dockwright.engine.builds.scratchroot import ScratchRoot
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
-from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService
-from dockwright.types.container import ContainerConfig, HostSettings
 
 
 class CopySteps(StepRunner):
@@ -111,27 +109,3 @@ class ImageRoot:
     async def __aexit__(self, *exc: object) -> None:
         if self.root is not None:
             await self.root.__aexit__(*exc)
-
-
-class MountedImage:
-    """`async with`: the root filesystem of `image_id` (None for no image) through a container.
-
-    What `RUN --mount=from=<image>` (mounts.py) uses; COPY --from uses `ImageRoot`, which needs
-    no container."""
-
-    def __init__(self, containers: ContainerService, image_id: str) -> None:
-        self.containers, self.image_id = containers, image_id
-        self.cid = ""
-
-    async def __aenter__(self) -> Path | None:
-        if not self.image_id:
-            return None
-        request = ContainerConfig(image=self.image_id, cmd=("/bin/sh",), entrypoint=())
-        c, _ = self.containers.create(None, request, HostSettings())
-        self.cid = c.id
-        return await asyncio.to_thread(self.containers.rootfs.mount, c.id)
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.cid:
-            await asyncio.to_thread(self.containers.rootfs.unmount, self.cid)
-            await self.containers.remove(self.cid, force=True, volumes=True)

@@ -2,8 +2,8 @@
 
 `StepMounts` is entered around the RUN container's whole life: it yields the MountSpecs to put
 in HostSettings.mounts and, on exit, unmounts and removes everything it made (secret tmpfs,
-private and read-write copies, helper containers that show a stage's root). None of it enters
-the committed layer: the runtime mounts over the rootfs; `remove_stubs` then deletes the empty
+private and read-write copies, read-only overlays that show a stage's or an image's root). None
+of it enters the committed layer: the runtime mounts over the rootfs; `remove_stubs` then deletes the empty
 mount points the runtime had to create in the container's upper directory, as BuildKit does.
 
 Bind sources: the build context (`from` unset), a stage of this build or an image (`from=`).
@@ -27,9 +27,9 @@ from pathlib import Path
 from dockwright.builder.context import Source, hash_sources
 from dockwright.builder.mounts import RunMount
 from dockwright.engine.builds.cachemounts import CacheMounts
-from dockwright.engine.builds.copy_step import MountedImage
+from dockwright.engine.builds.copy_step import ImageRoot
 from dockwright.engine.builds.state import BuildRun
-from dockwright.engine.containers.service import ContainerService
+from dockwright.engine.images import ImageService
 from dockwright.errors import DockwrightError, InvalidParameter, NotImplementedYet
 from dockwright.kernel.mount import MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, unmount
 from dockwright.kernel.paths import resolve_in_root
@@ -67,10 +67,10 @@ def context_source(root: Path, source: str) -> Path:
 class StepMounts:
     """`async with StepMounts(...) as specs`: the MountSpecs of one RUN step's mounts."""
 
-    def __init__(self, containers: ContainerService, caches: CacheMounts, build: BuildRun,
+    def __init__(self, images: ImageService, caches: CacheMounts, build: BuildRun,
                  mounts: tuple[RunMount, ...], image_of: Callable[[str], str]) -> None:  # fmt: skip
         """`image_of` maps a `from=` value to an image id (a stage of the build or an image)."""
-        self.containers, self.caches, self.build = containers, caches, build
+        self.images, self.caches, self.build = images, caches, build
         self.mounts, self.image_of = mounts, image_of
         self.stack = AsyncExitStack()
         self.secret_dir: Path | None = None
@@ -103,7 +103,7 @@ class StepMounts:
         if not m.from_:
             return await asyncio.to_thread(context_source, self.build.root, m.source)
         image_id = self.image_of(m.from_)
-        root = await self.stack.enter_async_context(MountedImage(self.containers, image_id))
+        root = await self.stack.enter_async_context(ImageRoot(self.images, image_id))
         if root is None:
             raise InvalidParameter(f"failed to mount from {m.from_}: no such stage or image")
         path = resolve_in_root(root, m.source or "/")

@@ -60,7 +60,7 @@ class RunSteps(StepRunner):
         if await self.cached(build, state, key, created_by=plan.created_by, files=files):
             yield out(build, " ---> Using cache\n")
             return
-        async with StepMounts(self.containers, self.cache.mounts, build, plan.mounts,
+        async with StepMounts(self.images, self.cache.mounts, build, plan.mounts,
                               lambda name: self._from_image(build, name)) as specs:  # fmt: skip
             mode = build.opts.network_mode if plan.network == "default" else plan.network
             host = HostSettings(network_mode=mode, mounts=specs, extra_hosts=build.opts.extra_hosts,
