@@ -186,7 +186,7 @@ class NetworkService(NetworkApi):
     async def sandbox(self, c: Container) -> str | None:
         """A network namespace made ahead for `c` when it joins networks (else None), so its
         endpoints can be plumbed while the runtime creates the container in it."""
-        if not self._targets(c):
+        if self.network_of(c) is None:  # no primary network: no targets at all (see _targets)
             return None
         path = self.sandbox_path(c.id)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
