@@ -4,7 +4,10 @@
 # run, alternating rounds (lib.sh set-up: private roots, sockets and cgroups; cleanup on exit).
 #
 # Builders: dockwrightd and dockerd's legacy builder through the real docker CLI with
-# DOCKER_BUILDKIT=0; dockerd's BuildKit through its API (`POST /build?version=2`, the context as
+# DOCKER_BUILDKIT=0; dockwrightd through its own `dockwright build` (row dwc), which syncs the
+# context (uploads only the files the daemon does not hold; the cold build of each round comes
+# after `builder prune -af`, which drops what the daemon held, so it uploads everything);
+# dockerd's BuildKit through its API (`POST /build?version=2`, the context as
 # a tar upload, no session), because this docker CLI has no buildx plugin and without buildx the
 # CLI cannot drive BuildKit. That path is probed first; if dockerd refuses it, the BuildKit rows
 # are left out and the summary says why.
@@ -91,6 +94,10 @@ build() {
     [ "$nocache" = 1 ] && flags+=(--no-cache)
     case $e in
         bk) bk_build "$CTX" "$tag" "$nocache" ;;
+        dwc) rm -f "$iid"
+           timeout -s KILL "$CMD_TIMEOUT" env DOCKER_HOST="unix://$D/d.sock" "$VENV/bin/dockwright" \
+               build "${flags[@]}" --iidfile "$iid" -t "$tag" "$CTX" >>"$OUT/logs/build-cli-dwc.log" 2>&1 &&
+               cat "$iid" ;;
         *) rm -f "$iid"
            "$e" build "${flags[@]}" --iidfile "$iid" -t "$tag" "$CTX" >>"$OUT/logs/build-cli-$e.log" 2>&1 &&
                cat "$iid" ;;
@@ -107,7 +114,7 @@ timed() {  # timed ENGINE OP ROUND TAG NOCACHE: one build, wall seconds into RAW
 }
 
 client() {  # the docker CLI pointed at ENGINE's daemon (bk is dockerd)
-    case $1 in dw) shift; dw "$@" ;; *) shift; dk "$@" ;; esac
+    case $1 in dw | dwc) shift; dw "$@" ;; *) shift; dk "$@" ;; esac
 }
 
 reset_engine() {  # remove the round's images and all build cache, so rounds are independent
@@ -148,7 +155,7 @@ dw_import
 dk_start
 load_busybox_into_dockerd
 probe_buildkit
-ENGINES=(dw dk)
+ENGINES=(dw dwc dk)
 [ "$BK" = 1 ] && ENGINES+=(bk)
 
 RAW=$OUT/build-raw.tsv

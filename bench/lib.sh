@@ -29,6 +29,9 @@ bench_install() {
     fi
     [ -x "$DOCKER" ] || die "docker CLI not found at $DOCKER"
     [ -x "$VENV/bin/dockwrightd" ] || die "run 'make setup' first ($VENV/bin/dockwrightd missing)"
+    # byte-compiled once, so no timed command compiles (PYTHONDONTWRITEBYTECODE would make
+    # every CLI call compile its modules again)
+    "$VENV/bin/python" -m compileall -q "$REPO/src" >/dev/null
 }
 
 # Remember what the host looked like, so cleanup removes only what this run created.

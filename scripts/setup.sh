@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(crun runc conmon busybox-static tini procps iproute2 nftables tmux openssl skopeo docker-registry apache2-utils debootstrap podman)
+APT_PACKAGES=(crun runc conmon busybox-static tini procps iproute2 nftables tmux openssl skopeo docker-registry apache2-utils debootstrap podman openssh-client git)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

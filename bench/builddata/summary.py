@@ -13,7 +13,13 @@ import csv
 import statistics
 import sys
 
-NAMES = {"dw": "dockwrightd", "dk": "dockerd legacy (DOCKER_BUILDKIT=0)", "bk": "dockerd BuildKit"}
+NAMES = {
+    "dw": "dockwrightd (docker CLI)",
+    "dwc": "dockwrightd (`dockwright build`, context sync)",
+    "dk": "dockerd legacy (DOCKER_BUILDKIT=0)",
+    "bk": "dockerd BuildKit",
+}
+OURS = ("dw", "dwc")
 GOALS = {"cold": 0.8, "cached": 0.5}
 
 
@@ -43,18 +49,19 @@ def table(samples: dict[tuple[str, str], list[float]]) -> list[str]:
 
 
 def verdicts(samples: dict[tuple[str, str], list[float]]) -> list[str]:
-    lines = ["| build | dockwrightd (s) | faster dockerd builder (s) | ratio | goal | met |",
-             "|---|---:|---|---:|---|---|"]  # fmt: skip
+    lines = ["| build | client | dockwrightd (s) | faster dockerd builder (s) | ratio | goal | met |",
+             "|---|---|---:|---|---:|---|---|"]  # fmt: skip
     for op, goal in GOALS.items():
-        ours = statistics.median(samples[("dw", op)])
         theirs = {
             e: statistics.median(samples[(e, op)]) for e in ("dk", "bk") if (e, op) in samples
         }
         best = min(theirs, key=lambda e: theirs[e])
-        ratio = ours / theirs[best]
-        met = "met" if ratio <= goal else "missed"
-        lines.append(f"| {op} | {ours:.3f} | {theirs[best]:.3f} ({NAMES[best]}) | {ratio:.2f} "
-                     f"| ≤ {goal}× | {met} |")  # fmt: skip
+        for e in (e for e in OURS if (e, op) in samples):
+            ours = statistics.median(samples[(e, op)])
+            ratio = ours / theirs[best]
+            met = "met" if ratio <= goal else "missed"
+            lines.append(f"| {op} | {NAMES[e]} | {ours:.3f} | {theirs[best]:.3f} ({NAMES[best]}) "
+                         f"| {ratio:.2f} | ≤ {goal}× | {met} |")  # fmt: skip
     return lines
 
 

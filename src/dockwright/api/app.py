@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dockwright.api.router import Router
 from dockwright.api.routes.build import build_routes
+from dockwright.api.routes.buildssh import buildssh_routes
+from dockwright.api.routes.buildsync import build_sync_routes
 from dockwright.api.routes.container_fs import container_fs_routes
 from dockwright.api.routes.containers import container_routes
 from dockwright.api.routes.events import event_routes
@@ -25,5 +27,7 @@ def build_router(engine: Engine) -> Router:
     router.add_all(event_routes(engine.events))
     router.add_all(network_routes(engine.networks))
     router.add_all(build_routes(engine.builds))
+    router.add_all(buildssh_routes())
+    router.add_all(build_sync_routes(engine.builds.contexts))
     router.add_all(system_df_routes(engine.disk_usage))
     return router

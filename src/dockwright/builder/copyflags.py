@@ -9,8 +9,10 @@
   the destination is then always a directory.
 - `--link` (COPY and ADD): accepted. BuildKit then builds the layer independently of the parent
   so it can be rebased; this builder always makes a plain diff layer, whose contents are the same.
-- `--checksum=ALGO:HEX` (ADD): the digest a URL source must have; only one source, only a URL
-  (BuildKit's rules and messages; git sources are not supported here).
+- `--checksum=ALGO:HEX` (ADD): the digest a URL source must have; only one source, only an
+  http(s) URL (BuildKit's rules and messages; not a git source here).
+- `--keep-git-dir` (ADD of a git repository, builder/gitref.py says which sources are): keep
+  the `.git` directory of the checkout; without it (the default) it is left out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dockwright.builder.expand import expand_word
+from dockwright.builder.gitref import is_add_source, is_http_url
 from dockwright.builder.ignore import Pattern, is_ignored, parse_ignore
 from dockwright.builder.parser import Instruction
 from dockwright.errors import InvalidParameter
@@ -35,6 +38,7 @@ class CopyFlags:
     parents: bool = False
     link: bool = False
     checksum: str = ""  # "sha256:<hex>"
+    keep_git_dir: bool = False
 
     def patterns(self) -> list[Pattern]:
         """The --exclude patterns, parsed as .dockerignore lines."""
@@ -42,7 +46,8 @@ class CopyFlags:
 
     def cache_text(self) -> str:
         """What the flags add to the step's cache key (every one changes the result)."""
-        return f"exclude={list(self.excludes)}:parents={self.parents}:link={self.link}:checksum={self.checksum}"
+        text = f"exclude={list(self.excludes)}:parents={self.parents}:link={self.link}:checksum={self.checksum}"
+        return text + ":keep-git-dir" if self.keep_git_dir else text  # keys made before it stay
 
 
 def bool_flag(ins: Instruction, name: str) -> bool:
@@ -71,7 +76,8 @@ def parse_checksum(text: str) -> str:
 
 
 def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
+    """A remote ADD source: an http(s) URL or a git repository (fetched, not in the context)."""
+    return is_http_url(source) or is_add_source(source)
 
 
 def check_checksum(keyword: str, sources: list[str], checksum: str) -> None:
@@ -82,7 +88,7 @@ def check_checksum(keyword: str, sources: list[str], checksum: str) -> None:
         raise InvalidParameter("checksum can't be specified for COPY")
     if len(sources) != 1:
         raise InvalidParameter("checksum can't be specified for multiple sources")
-    if not is_url(sources[0]):
+    if not is_http_url(sources[0]) or is_add_source(sources[0]):
         raise InvalidParameter("checksum can't be specified for non-HTTP(S) sources")
 
 
@@ -95,6 +101,7 @@ def copy_flags(ins: Instruction, sources: list[str], env: Mapping[str, str],
         parents=bool_flag(ins, "parents"),
         link=bool_flag(ins, "link"),
         checksum=parse_checksum(checksum) if checksum else "",
+        keep_git_dir=bool_flag(ins, "keep-git-dir"),
     )
     check_checksum(ins.keyword, sources, flags.checksum)
     for pattern in flags.excludes:

@@ -67,9 +67,16 @@ def _glob(tree: LazyTree, base: str, parts: list[str], out: list[Source]) -> Non
 
 
 def hash_indexed(src: Source, exclude: list[Pattern]) -> list[tuple[str, int, str]]:
-    """(relative name, mode, content digest) for every path under a lazy source."""
+    """(relative name, mode, content digest) for every path under a lazy source (the same
+    list each time it is asked again of one index: do not change it)."""
     assert src.tree is not None
     index = src.tree.index
+    key = ("hash", src.rel, src.name, src.is_dir, tuple(exclude))
+    return index.memo(key, lambda: _hash_indexed(index, src, exclude))
+
+
+def _hash_indexed(index: ContextIndex, src: Source,
+                  exclude: list[Pattern]) -> list[tuple[str, int, str]]:  # fmt: skip
     entry = index.get(src.rel)
     if entry is None:
         raise InvalidParameter(f"no such path in the build context: {src.rel}")

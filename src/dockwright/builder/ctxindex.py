@@ -22,9 +22,9 @@ import posixpath
 import stat
 import tarfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import IO
+from typing import IO, Any, TypeVar, cast
 
 from dockwright.builder.ignore import Pattern, is_ignored, may_reinclude_below
 from dockwright.builder.tarscan import Scanned, TarScanner
@@ -34,6 +34,8 @@ BLOCK = 1 << 20
 DIR_MODE = 0o755  # directories the tar implies without an entry of their own
 MAX_LINKS = 40
 MAGIC = 6  # bytes that tell gzip, bzip2 and xz apart from a plain tar
+GZIP_MAGIC = b"\x1f\x8b"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,16 @@ class Entry:
         return kinds[self.kind] | (0o777 if self.kind == "symlink" else self.mode)
 
 
+IMPLIED_DIR = Entry("dir", DIR_MODE)  # a directory the tar implies without an entry of its own
+
+
 class _Inflater:
     """Decompresses in pieces of at most BLOCK bytes, so a small upload cannot take a lot of
     memory at once (what it unpacks to goes to the spool file, a piece at a time)."""
 
     def __init__(self, head: bytes) -> None:
-        self.zlib = zlib.decompressobj(wbits=31) if head.startswith(b"\x1f\x8b") else None
+        self.zlib = zlib.decompressobj(wbits=31) if head.startswith(GZIP_MAGIC) else None
+        self.between = False  # a gzip member ended: what follows may start another
         self.other: bz2.BZ2Decompressor | lzma.LZMADecompressor | None = None
         if head.startswith(b"BZh"):
             self.other = bz2.BZ2Decompressor()
@@ -80,14 +86,31 @@ class _Inflater:
     def pull(self) -> bytes:
         """The next piece; b"" when more input is needed."""
         if self.zlib is not None:
-            data = self.zlib.decompress(self.pending, BLOCK)
-            self.pending = self.zlib.unconsumed_tail
-            return data
+            return self._pull_gzip()
         assert self.other is not None
         if self.other.eof or (not self.pending and self.other.needs_input):
             return b""
         data, self.pending = self.other.decompress(self.pending, BLOCK), b""
         return data
+
+    def _pull_gzip(self) -> bytes:
+        """gzip's next piece, across members: a stream of several (pigz, concatenated gzip
+        files) is one file, as Go's gzip reader and `gzip -d` read it."""
+        while True:
+            assert self.zlib is not None
+            if self.zlib.eof and not self.between:
+                self.pending, self.between = self.zlib.unused_data + self.pending, True
+            if self.between:
+                if len(self.pending) < len(GZIP_MAGIC):
+                    return b""
+                if not self.pending.startswith(GZIP_MAGIC):
+                    self.pending = b""  # padding after the last member: ignored, as gzip does
+                    return b""
+                self.zlib, self.between = zlib.decompressobj(wbits=31), False
+            data = self.zlib.decompress(self.pending, BLOCK)
+            self.pending = self.zlib.unconsumed_tail
+            if data or not self.zlib.eof:
+                return data  # b"": more input needed
 
 
 class Indexer:
@@ -130,11 +153,7 @@ class Indexer:
             self._inflater = _Inflater(self._head)
             self._take(self._head)
         self.scanner.finish()
-        _check_parents(self.entries)
-        for path in list(self.entries):
-            for up in _ancestors(path):
-                self.entries.setdefault(up, Entry("dir", DIR_MODE))
-        return ContextIndex(self.entries)
+        return _completed(self.entries)
 
 
 class SpoolingReader:
@@ -164,6 +183,7 @@ class ContextIndex:
 
     def __init__(self, entries: dict[str, Entry]) -> None:
         self.entries = entries
+        self._memo: dict[Hashable, Any] = {}
         names: dict[str, set[str]] = {}
         todo = list(entries)
         while todo:
@@ -174,11 +194,18 @@ class ContextIndex:
             names.setdefault(parent, set()).add(name)
         self.children = {parent: sorted(kids) for parent, kids in names.items()}
 
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, once per `key` for this index: an index never changes, and a synced
+        context (engine/builds/ctxsync.py) hands an unchanged one to the next build."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
+
     def get(self, path: str) -> Entry | None:
         """The entry at `path`; a directory the tar only implies is a 0755 directory."""
         found = self.entries.get(path)
         if found is None and (path == "" or path in self.children):
-            return Entry("dir", DIR_MODE)
+            return IMPLIED_DIR
         return found
 
     def listdir(self, path: str) -> list[str]:
@@ -223,6 +250,9 @@ class ContextIndex:
         stays only when an exception could re-include something below it."""
         if not patterns:
             return self
+        return self.memo(("pruned", tuple(patterns)), lambda: self._pruned(patterns))
+
+    def _pruned(self, patterns: list[Pattern]) -> ContextIndex:
         kept: dict[str, Entry] = {}
         for path in sorted(self.entries):
             if any(up in self.entries and up not in kept for up in _ancestors(path)):
@@ -233,6 +263,36 @@ class ContextIndex:
             ):
                 kept[path] = entry
         return ContextIndex(kept)
+
+
+def merged(upload: ContextIndex, base: int, kept: Mapping[str, Entry]) -> ContextIndex:
+    """A synced context (engine/builds/ctxsync.py): the files the daemon `kept` from earlier
+    uploads and what this `upload` brought, its files' bytes `base` bytes into the same spool.
+    An uploaded path wins over a kept one."""
+    entries = dict(kept)
+    for path, entry in upload.entries.items():
+        entries[path] = (
+            replace(entry, offset=entry.offset + base) if entry.kind == "file" else entry
+        )
+    return _completed(entries)
+
+
+def _completed(entries: dict[str, Entry]) -> ContextIndex:
+    """The index of `entries` once their parents are known to be directories (nothing is
+    ever written through a link or a file) and the implied ones are added."""
+    parents: dict[str, str] = {}  # a parent directory -> a path below it
+    for path in list(entries):
+        up = path.rpartition("/")[0]
+        while up and up not in parents:
+            parents[up] = path
+            up = up.rpartition("/")[0]
+    for up, below in parents.items():
+        entry = entries.setdefault(up, IMPLIED_DIR)
+        if entry.kind != "dir":
+            raise InvalidParameter(
+                f"failed to read the build context: {below} is below the {entry.kind} {up}"
+            )
+    return ContextIndex(entries)
 
 
 def _ancestors(path: str) -> list[str]:
@@ -273,17 +333,6 @@ def _hardlink(path: str, link: str, base: Entry, entries: dict[str, Entry]) -> E
             f"failed to read the build context: hard link {path} to {link}: no such file before it"
         )
     return replace(target, mode=base.mode, uid=base.uid, gid=base.gid, mtime=base.mtime)
-
-
-def _check_parents(entries: dict[str, Entry]) -> None:
-    """Every path's parents are directories: nothing is ever written through a link or file."""
-    for path in entries:
-        for up in _ancestors(path):
-            entry = entries.get(up)
-            if entry is not None and entry.kind != "dir":
-                raise InvalidParameter(
-                    f"failed to read the build context: {path} is below the {entry.kind} {up}"
-                )
 
 
 def read_file(spool: IO[bytes], entry: Entry) -> bytes:

@@ -9,6 +9,8 @@ What BuildKit's HTTP source does, which this follows:
   `digest mismatch for <url>: <got> (expected: <want>)`;
 - status codes outside 200..399 fail the step.
 The daemon's proxy environment (HTTP_PROXY, NO_PROXY, ...) applies, as it does for dockerd.
+A git repository (`ADD https://host/repo.git#ref /dst`, builder/gitref.py) is not downloaded
+here but checked out (engine/builds/gitsource.py).
 """
 
 from __future__ import annotations

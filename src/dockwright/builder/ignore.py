@@ -18,11 +18,14 @@ from dataclasses import dataclass
 ALWAYS_KEPT = ("Dockerfile", ".dockerignore")  # Docker sends them even when ignored
 
 
+BELOW = r"(?:/[\s\S]*)?"  # a pattern that matches a directory matches what is below it
+
+
 @dataclass(frozen=True)
 class Pattern:
     text: str
     exclusion: bool
-    regex: re.Pattern[str]
+    regex: re.Pattern[str]  # fullmatch: the path itself or below a path the pattern matches
 
 
 def parse_ignore(text: str) -> list[Pattern]:
@@ -37,12 +40,12 @@ def parse_ignore(text: str) -> list[Pattern]:
         cleaned = posixpath.normpath(line).lstrip("/") if line else ""
         if cleaned in ("", "."):
             continue
-        out.append(Pattern(cleaned, exclusion, re.compile(_regex(cleaned))))
+        out.append(Pattern(cleaned, exclusion, re.compile(_regex(cleaned) + BELOW)))
     return out
 
 
 def _regex(pattern: str) -> str:
-    out = ["^"]
+    out = []
     i = 0
     while i < len(pattern):
         ch = pattern[i]
@@ -73,16 +76,12 @@ def _regex(pattern: str) -> str:
         else:
             out.append(re.escape(ch))
         i += 1
-    out.append("$")
-    return "".join(out)
+    return "(?:" + "".join(out) + ")"
 
 
 def _matches(pattern: Pattern, path: str) -> bool:
-    """The pattern matches `path` or one of its parent directories."""
-    if pattern.regex.match(path):
-        return True
-    parts = path.split("/")
-    return any(pattern.regex.match("/".join(parts[:n])) for n in range(1, len(parts)))
+    """The pattern matches `path` or one of its parent directories (its regex ends in BELOW)."""
+    return pattern.regex.fullmatch(path) is not None
 
 
 def is_ignored(patterns: list[Pattern], path: str) -> bool:

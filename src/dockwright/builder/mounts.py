@@ -4,8 +4,9 @@ A mount is a CSV list of `key=value` fields (`type=cache,target=/root/.cache,sha
 the type comes first when later keys depend on it, exactly as BuildKit reads the fields in order.
 Values are expanded with the stage's variables, except `from`, which BuildKit refuses to expand.
 `resolve` then applies the defaults that depend on the stage: a relative target is taken from the
-WORKDIR, a cache's id is its target, a secret's target is `/run/secrets/<id>`, bind and secret
-mounts are read-only unless `rw` was given.
+WORKDIR, a cache's id is its target, a secret's target is `/run/secrets/<id>`, an ssh mount's id
+is `default` and its target `/run/buildkit/ssh_agent.<n>` (n counts the RUN's ssh mounts), bind,
+secret and ssh mounts are read-only unless `rw` was given.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from dataclasses import dataclass, replace
 
 from dockwright.builder.expand import expand_word
 from dockwright.builder.parser import Instruction
-from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.errors import InvalidParameter
 
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 SHARING_MODES = ("shared", "private", "locked")
 NETWORK_MODES = ("default", "none", "host")
 SECRETS_DIR = "/run/secrets"
+SSH_AGENT_TARGET = "/run/buildkit/ssh_agent.{}"
+SSH_MODE = 0o600
 _KEYS = ("type", "from", "source", "target", "readonly", "id", "sharing", "required", "mode",
          "uid", "gid", "src", "dst", "ro", "rw", "readwrite", "size", "destination")  # fmt: skip
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -144,9 +147,7 @@ def check_mounts(ins: Instruction) -> None:
     """Before the build runs: the syntax of every `--mount` of a RUN. Values that hold a
     variable are checked when the step runs, with the stage's variables known."""
     for value in ins.flag_values("mount"):
-        m = parse_mount(value, _defer_variables)
-        if m.type == "ssh":
-            raise NotImplementedYet("RUN --mount=type=ssh is not supported yet")
+        parse_mount(value, _defer_variables)
 
 
 def mount_sources(ins: Instruction) -> list[str]:
@@ -249,6 +250,8 @@ def validate(m: RunMount) -> RunMount:
                 raise InvalidParameter(f'{name} not allowed for "{m.type}" type mounts')
     if m.type == "secret":
         _validate_secret(m)
+    if m.type == "ssh" and m.source:
+        raise InvalidParameter("ssh does not support source")
     if m.sharing and m.type != "cache":
         raise InvalidParameter(f"invalid cache sharing set for {m.type} mount")
     if m.type == "tmpfs" and m.from_:
@@ -273,6 +276,8 @@ def resolve(m: RunMount, workdir: str) -> RunMount:
         secret_id = m.source or m.id or posixpath.basename(m.target)
         target = m.target or f"{SECRETS_DIR}/{posixpath.basename(secret_id)}"
         m = replace(m, id=secret_id, source="", target=target)
+    if m.type == "ssh":
+        m = replace(m, id=m.id or "default", mode=SSH_MODE if m.mode is None else m.mode)
     target = posixpath.normpath(posixpath.join("/", workdir or "/", m.target))
     if target == "/":
         raise InvalidParameter(f'invalid mount target "{target}"')
@@ -285,16 +290,33 @@ def resolve(m: RunMount, workdir: str) -> RunMount:
 
 def run_mounts(ins: Instruction, env: Mapping[str, str], escape: str, workdir: str) -> tuple[RunMount, ...]:  # fmt: skip
     """Every `--mount` of a RUN, expanded and resolved; duplicate targets are refused."""
-    mounts = [
-        resolve(parse_mount(value, lambda v: expand_word(v, env, escape)), workdir)
-        for value in ins.flag_values("mount")
-    ]
+    parsed = [parse_mount(value, lambda v: expand_word(v, env, escape)) for value in ins.flag_values("mount")]  # fmt: skip
+    mounts = [resolve(m, workdir) for m in _ssh_targets(parsed)]
     seen: set[str] = set()
     for m in mounts:
         if m.target in seen:
             raise InvalidParameter(f"duplicate mount target {m.target}")
         seen.add(m.target)
     return tuple(mounts)
+
+
+def _ssh_targets(mounts: list[RunMount]) -> list[RunMount]:
+    """BuildKit's default target of the n-th ssh mount of a RUN (n from 0, in flag order)."""
+    ssh = [i for i, m in enumerate(mounts) if m.type == "ssh"]
+    found = list(mounts)
+    for n, i in enumerate(ssh):
+        if not found[i].target:
+            found[i] = replace(found[i], target=SSH_AGENT_TARGET.format(n))
+    return found
+
+
+def ssh_env(mounts: tuple[RunMount, ...], env_names: set[str]) -> dict[str, str]:
+    """SSH_AUTH_SOCK naming the first ssh mount, as BuildKit sets it, unless the stage's
+    environment has one (it is the step's environment only: never in the image config)."""
+    for m in mounts:
+        if m.type == "ssh":
+            return {} if "SSH_AUTH_SOCK" in env_names else {"SSH_AUTH_SOCK": m.target}
+    return {}
 
 
 def run_network(ins: Instruction) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockwright.types.buildssh import SshForward
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -25,3 +27,7 @@ class BuildOptions:
     # build secrets by id (`--secret`), mounted by `RUN --mount=type=secret`; never in a layer,
     # the history, the cache key, or a repr that could reach a log
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # the client's SSH agent forwarding session (`--ssh`), for `RUN --mount=type=ssh`
+    ssh: SshForward | None = None
+    # a context sync session (engine/builds/ctxsync.py): the body holds only what changed
+    context_session: str = ""

@@ -41,12 +41,12 @@ JSON_FORMS = frozenset({"run", "cmd", "entrypoint", "shell", "copy", "add", "vol
 FLAGS = {
     "from": frozenset({"platform"}),
     "copy": frozenset({"from", "chown", "chmod", "link", "exclude", "parents"}),
-    "add": frozenset({"chown", "chmod", "link", "checksum", "exclude"}),
+    "add": frozenset({"chown", "chmod", "link", "checksum", "exclude", "keep-git-dir"}),
     "run": frozenset({"mount", "network"}),
     "healthcheck": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
 }
 # flags Docker knows that this builder does not implement yet: refused rather than ignored
-UNSUPPORTED_FLAGS = frozenset({"security", "keep-git-dir"})
+UNSUPPORTED_FLAGS = frozenset({"security"})
 HEREDOC_KEYWORDS = frozenset({"run", "copy", "add"})
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")

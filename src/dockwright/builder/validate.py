@@ -3,8 +3,9 @@
 The parser already refuses unknown instructions and flags. `check` adds what a step would
 otherwise find only when it runs, after earlier steps made containers and images: each RUN's
 `--mount`s (builder/mounts.py's parser; a value holding a variable waits for its step) and
-`--network`; COPY/ADD `--chmod`, `--link`/`--parents`, `--checksum`, `--exclude`; ONBUILD
-triggers (parsed, and refused where Docker refuses them); and what `--from` names.
+`--network`; COPY/ADD `--chmod`, `--link`/`--parents`/`--keep-git-dir`, `--checksum`,
+`--exclude`; ONBUILD triggers (parsed, and refused where Docker refuses them); and what
+`--from` names.
 
 `COPY --from=N` must name an earlier stage (the legacy builder's messages: "refers to current
 build stage", "index out of bounds"). A *name* that is not an earlier stage's is read as an
@@ -60,7 +61,7 @@ def check_instruction(ins: Instruction) -> None:
 def _check_copy_flags(ins: Instruction) -> None:
     """What COPY/ADD read without expansion, and the expandable flags written literally."""
     cp.parse_chmod(ins.flag("chmod"))
-    for name in ("link", "parents"):
+    for name in ("link", "parents", "keep-git-dir"):
         bool_flag(ins, name)
     checksum = ins.flag("checksum")
     if checksum and "$" not in checksum:

@@ -23,11 +23,26 @@ CHUNK = 256 * 1024
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
-class Context:
-    """What to send: the tar chunks and the Dockerfile's name inside the tar."""
+class LocalDir:
+    """A context read from a local directory: `paths` below `root`, then `extra` members;
+    `dockwright build` syncs it (buildsync.py) instead of sending it whole."""
 
-    def __init__(self, chunks: Iterable[bytes], dockerfile: str) -> None:
-        self.chunks, self.dockerfile = chunks, dockerfile
+    def __init__(self, root: str, paths: Iterable[str], extra: list[bytes]) -> None:
+        self.root, self.paths, self.extra = root, paths, extra
+
+
+class Context:
+    """What to send: the tar chunks and the Dockerfile's name inside the tar (and, for a
+    local directory, where the chunks come from)."""
+
+    def __init__(
+        self, chunks: Iterable[bytes], dockerfile: str, local: LocalDir | None = None
+    ) -> None:
+        self.chunks, self.dockerfile, self.local = chunks, dockerfile, local
+
+    @classmethod
+    def of_directory(cls, local: LocalDir, dockerfile: str) -> Context:
+        return cls(tar_directory(local.root, local.paths, local.extra), dockerfile, local)
 
 
 def is_archive(head: bytes) -> bool:
@@ -64,20 +79,19 @@ def ignore_patterns(context_dir: str, dockerfile_rel: str) -> list[str]:
 
 def walk(root: str, matcher: Matcher) -> Iterator[str]:
     """Relative paths (sorted, parents first) of what the context sends."""
-    for name in sorted(os.listdir(root)):
-        yield from _walk_entry(root, name, matcher)
+    return _walk_dir(root, "", matcher)
 
 
-def _walk_entry(root: str, rel: str, matcher: Matcher) -> Iterator[str]:
-    full = os.path.join(root, rel)
-    excluded = matcher.excluded(rel)
-    is_dir = os.path.isdir(full) and not os.path.islink(full)
-    if not excluded:
-        yield rel
-    if not is_dir or (excluded and not matcher.may_include_below(rel)):
-        return
-    for name in sorted(os.listdir(full)):
-        yield from _walk_entry(root, f"{rel}/{name}", matcher)
+def _walk_dir(root: str, rel_dir: str, matcher: Matcher) -> Iterator[str]:
+    with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as found:
+        names = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in found)
+    for name, is_dir in names:
+        rel = f"{rel_dir}/{name}" if rel_dir else name
+        excluded = matcher.excluded(rel)
+        if not excluded:
+            yield rel
+        if is_dir and (not excluded or matcher.may_include_below(rel)):
+            yield from _walk_dir(root, rel, matcher)
 
 
 def tar_info(full: str, rel: str) -> tarfile.TarInfo | None:

@@ -11,6 +11,7 @@ import secrets
 
 from dockwright.cli.buildctx import (
     Context,
+    LocalDir,
     fail,
     file_member,
     ignore_patterns,
@@ -49,7 +50,7 @@ def dir_context(context_dir: str, dockerfile: str, stdin_dockerfile: bytes | Non
     rel = "" if stdin_dockerfile is not None else dockerfile_rel(context_dir, dockerfile)
     if stdin_dockerfile is None and not rel.startswith(".."):
         paths = walk(context_dir, Matcher(ignore_patterns(context_dir, rel)))
-        return Context(tar_directory(context_dir, paths), rel)
+        return Context.of_directory(LocalDir(context_dir, paths, []), rel)
     data = stdin_dockerfile
     if data is None:
         with open(os.path.join(context_dir, rel), "rb") as f:
@@ -67,7 +68,7 @@ def _with_extra_dockerfile(context_dir: str, data: bytes) -> Context:
         with open(ignore_path, "rb") as f:
             ignore = f.read()
     extra = [file_member(name, data), file_member(".dockerignore", ignore + f"\n{name}\n".encode())]
-    return Context(tar_directory(context_dir, paths, extra), name)
+    return Context.of_directory(LocalDir(context_dir, paths, extra), name)
 
 
 def stdin_context(stdin: IO[bytes], dockerfile: str) -> Context:

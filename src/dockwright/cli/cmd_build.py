@@ -9,7 +9,8 @@ from dockwright.cli.flags import Parsed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from tempfile import TemporaryDirectory
     from typing import Any
 
     from dockwright.cli.buildctx import Context as BuildContext
@@ -69,8 +70,9 @@ def _read_stdin_dockerfile(ctx: Context, p: Parsed) -> bytes | None:
     return ctx.stdin.read()
 
 
-def open_context(ctx: Context, p: Parsed, workdir: str) -> BuildContext:
-    """Plan the context for the PATH | URL | - argument (a git URL is cloned into workdir)."""
+def open_context(ctx: Context, p: Parsed, workdir: Callable[[], str]) -> BuildContext:
+    """Plan the context for the PATH | URL | - argument (a git URL is cloned into a
+    `workdir()`, made only then)."""
     from dockwright.cli import buildsrc
     from dockwright.cli.buildctx import is_git_url
 
@@ -79,7 +81,7 @@ def open_context(ctx: Context, p: Parsed, workdir: str) -> BuildContext:
     if source == "-":
         return buildsrc.stdin_context(ctx.stdin, dockerfile)
     if is_git_url(source):
-        context_dir = buildsrc.clone(source, workdir)
+        context_dir = buildsrc.clone(source, workdir())
         if stdin_dockerfile is not None:
             return buildsrc.dir_context(context_dir, "", stdin_dockerfile)
         return buildsrc.git_context(context_dir, dockerfile)
@@ -87,19 +89,28 @@ def open_context(ctx: Context, p: Parsed, workdir: str) -> BuildContext:
 
 
 def build(ctx: Context, p: Parsed) -> int:
-    import tempfile
+    from contextlib import ExitStack
 
-    from dockwright.cli.buildsecret import secret_headers
-
-    with tempfile.TemporaryDirectory(prefix="dockwright-build-") as workdir:
-        bctx = open_context(ctx, p, workdir)
+    with ExitStack() as stack:
+        bctx = open_context(ctx, p, lambda: stack.enter_context(_tempdir()))
         params = build_params(p.opts, bctx.dockerfile, os.environ)
-        headers = {
-            "Content-Type": "application/x-tar",
-            **secret_headers(p.opts["secret"], os.environ),
-        }
+        headers = {"Content-Type": "application/x-tar"}
+        if p.opts["secret"]:
+            from dockwright.cli.buildsecret import secret_headers
+
+            headers.update(secret_headers(p.opts["secret"], os.environ))
+        if p.opts["ssh"]:
+            from dockwright.cli.buildssh import forward_ssh
+
+            headers.update(stack.enter_context(forward_ssh(ctx.client, p.opts["ssh"], os.environ)))
+        chunks = bctx.chunks
+        if bctx.local is not None:  # only what the daemon lacks (buildsync.py)
+            from dockwright.cli.buildsync import upload
+
+            chunks, sync_headers = upload(ctx.client, bctx.local)
+            headers.update(sync_headers)
         plain = p.opts["progress"] == "plain" and not p.opts["quiet"]
-        body = bctx.chunks if p.opts["quiet"] or plain else counted(ctx, bctx.chunks)
+        body = chunks if p.opts["quiet"] or plain else counted(ctx, chunks)
         resp = ctx.client.request("POST", "/build", params, body, headers)
         if plain:
             from dockwright.cli.buildprogress import show_plain
@@ -113,6 +124,12 @@ def build(ctx: Context, p: Parsed) -> int:
         with open(p.opts["iidfile"], "w") as f:
             f.write(image_id)
     return 0
+
+
+def _tempdir() -> TemporaryDirectory[str]:
+    import tempfile
+
+    return tempfile.TemporaryDirectory(prefix="dockwright-build-")
 
 
 def counted(ctx: Context, chunks: Iterable[bytes]) -> Iterator[bytes]:

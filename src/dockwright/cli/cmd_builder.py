@@ -6,8 +6,9 @@ machines (CI runners) as one tar file, over the daemon's `/build/cache-mounts` e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from dockwright.cli.context import CommandExit, Context
 from dockwright.cli.flags import Parsed
@@ -16,25 +17,64 @@ CHUNK = 1 << 16
 CACHE_USAGE = "dockwright builder cache ls | export [-o FILE] [ID...] | import FILE|-"
 
 
+NORMAL_WARNING = (
+    "WARNING! This will remove all dangling build cache. Are you sure you want to continue?"
+)
+ALL_WARNING = "WARNING! This will remove all build cache. Are you sure you want to continue?"
+
+
 def prune(ctx: Context, p: Parsed) -> int:
-    """Docker's `builder prune` output; cache mounts are part of what goes."""
-    from dockwright.cli.cmd_lifecycle import confirm
+    """Docker's `builder prune`: its one-line prompt, its query, its output; cache mounts are
+    part of what goes. Declining ends quietly with status 0, as docker does."""
+    params = prune_params(p.opts["all"], p.opts["filter"], p.opts["keep_storage"])
+    if not p.opts["force"] and not _confirm(ctx, ALL_WARNING if p.opts["all"] else NORMAL_WARNING):
+        return 0
+    report = ctx.client.post("/build/prune", params) or {}
+    ctx.stdout.write(prune_text(report))
+    return 0
+
+
+def prune_params(all: bool, filters: list[str], keep_storage: str) -> dict[str, Any]:
+    """The query docker 28 sends: `all=1`, `keep-storage` when set, `filters` always."""
+    from dockwright.cli.units import ram_in_bytes
+
+    try:
+        keep = ram_in_bytes(keep_storage) if keep_storage else 0
+    except ValueError as exc:
+        raise CommandExit(
+            125, f'invalid argument "{keep_storage}" for "--keep-storage" flag: {exc}'
+        ) from None
+    return {"all": True if all else None, "keep-storage": keep or None,
+            "filters": json.dumps(_filters(filters), separators=(",", ":"))}  # fmt: skip
+
+
+def _filters(specs: list[str]) -> dict[str, dict[str, bool]]:
+    """`--filter key=value` flags in docker's map-of-sets form (opts.FilterOpt)."""
+    out: dict[str, dict[str, bool]] = {}
+    for spec in filter(None, specs):
+        key, sep, value = spec.partition("=")
+        if not sep:
+            raise CommandExit(125, f'invalid argument "{spec}" for "--filter" flag: '
+                                   "bad format of filter (expected name=value)")  # fmt: skip
+        out.setdefault(key.strip().lower(), {})[value.strip()] = True
+    return out
+
+
+def prune_text(report: dict[str, Any]) -> str:
+    """The "Deleted build cache objects:" list and a blank line, then the total."""
     from dockwright.cli.units import human_size
 
-    warning = "WARNING! This will remove all dangling build cache."
-    if p.opts["all"]:
-        warning = "WARNING! This will remove all build cache."
-    if not p.opts["force"] and not confirm(ctx, warning):
-        return 0
-    report = ctx.client.post("/build/prune", {"all": p.opts["all"] or None}) or {}
     deleted = report.get("CachesDeleted") or []
-    if deleted:
-        ctx.out("Deleted build cache objects:")
-        for item in deleted:
-            ctx.out(str(item))
-        ctx.out("")
-    ctx.out(f"Total reclaimed space: {human_size(int(report.get('SpaceReclaimed') or 0))}")
-    return 0
+    head = "".join(["Deleted build cache objects:\n", *(f"{i}\n" for i in deleted), "\n"])
+    total = human_size(int(report.get("SpaceReclaimed") or 0))
+    return (head if deleted else "") + f"Total reclaimed space: {total}\n"
+
+
+def _confirm(ctx: Context, message: str) -> bool:
+    """prompt.Confirm: the message and " [y/N] " on one line; only "y" (any case) agrees."""
+    ctx.stdout.write(f"{message} [y/N] ")
+    ctx.stdout.flush()
+    return ctx.stdin.readline().decode(errors="replace").strip().lower() == "y"
 
 
 def cache(ctx: Context, p: Parsed) -> int:

@@ -19,7 +19,7 @@ def verbose_text(du: dict[str, Any], now: float) -> str:
     from dockwright.cli.units import human_size
     from dockwright.cli.views import IMAGES_HEADER, PS_HEADER
 
-    cache = [v.CacheView(b, now) for b in du.get("BuildCache") or []]
+    cache = v.cache_views(du, now)
     volumes = [v.VolumeView(x) for x in du.get("Volumes") or []]
     return "".join(
         [

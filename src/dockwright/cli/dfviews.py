@@ -4,6 +4,8 @@ formatter/disk_usage.go computes them from the `GET /system/df` JSON. Pure; `now
 
 from __future__ import annotations
 
+import re
+
 from dockwright.cli.units import human_size
 from dockwright.cli.views import ContainerView, ImageView, since, truncate_id
 
@@ -97,11 +99,9 @@ def volumes_row(du: dict[str, Any]) -> UsageRow:
 
 
 def builder_size(du: dict[str, Any]) -> int:
-    """BuilderSize when the daemon sends it, else the unshared cache records' sizes."""
-    size = int(du.get("BuilderSize") or 0)
-    return size or sum(
-        int(b.get("Size") or 0) for b in du.get("BuildCache") or [] if not b.get("Shared")
-    )
+    """The unshared cache records' sizes: the docker CLI computes it so and ignores the
+    daemon's (deprecated) BuilderSize."""
+    return sum(int(b.get("Size") or 0) for b in du.get("BuildCache") or [] if not b.get("Shared"))
 
 
 def cache_row(du: dict[str, Any]) -> UsageRow:
@@ -164,7 +164,7 @@ def verbose_json(du: dict[str, Any], now: float) -> dict[str, Any]:
             for v in container_views(du, now, trunc=False)
         ],
         "Volumes": [vars(VolumeView(x)) for x in du.get("Volumes") or []],
-        "BuildCache": [vars(CacheView(b, now)) for b in du.get("BuildCache") or []],
+        "BuildCache": [v.to_json() for v in cache_views(du, now, trunc=False)],
     }
 
 
@@ -178,14 +178,70 @@ class VolumeView:
 
 
 class CacheView:
-    def __init__(self, b: dict[str, Any], now: float) -> None:
-        self.ID = truncate_id(str(b.get("ID") or ""))
+    """One build cache row as docker's buildCacheContext shows it: an in-use record's ID ends
+    in `*`; a record never used has empty LAST USED fields."""
+
+    def __init__(self, b: dict[str, Any], now: float, trunc: bool = True) -> None:
+        ident, parents = str(b.get("ID") or ""), b.get("Parents") or []
+        parent = ", ".join(parents) if parents else str(b.get("Parent") or "")
+        self.ID = (truncate_id(ident) if trunc else ident) + ("*" if b.get("InUse") else "")
+        self.Parent = truncate_id(parent) if trunc else parent
         self.CacheType = str(b.get("Type") or "")
+        self.Description = str(b.get("Description") or "")
         self.Size = human_size(int(b.get("Size") or 0), 3)
+        self.CreatedAt = go_time_string(b.get("CreatedAt"))
         self.CreatedSince = since(_unix(b.get("CreatedAt")), now)
-        self.LastUsedSince = since(_unix(b.get("LastUsedAt")), now) if b.get("LastUsedAt") else ""
+        used = b.get("LastUsedAt")
+        self.LastUsedAt = go_time_string(used) if used else ""
+        self.LastUsedSince = since(_unix(used), now) if used else ""
         self.UsageCount = str(b.get("UsageCount") or 0)
+        self.InUse = str(bool(b.get("InUse"))).lower()
         self.Shared = str(bool(b.get("Shared"))).lower()
+
+    def to_json(self) -> dict[str, str]:
+        """`{{json .}}`: every field, keys sorted (docker marshals a map)."""
+        return dict(sorted(vars(self).items()))
+
+
+def cache_views(du: dict[str, Any], now: float, trunc: bool = True) -> list[CacheView]:
+    """`-v` build cache rows in the docker CLI's order (buildCacheSort): least recently used
+    first, never-used records before all, ties by ID; the daemon's order does not matter."""
+    records = sorted(du.get("BuildCache") or [], key=_cache_order)
+    return [CacheView(b, now, trunc) for b in records]
+
+
+def _cache_order(b: dict[str, Any]) -> tuple[int, int, str]:
+    used = _rfc3339_ns(b.get("LastUsedAt"))
+    return (0, 0, str(b.get("ID") or "")) if used is None else (1, used, str(b.get("ID") or ""))
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
+
+
+def _rfc3339_ns(value: Any) -> int | None:
+    """An RFC 3339 time in ns, nanoseconds kept (records made in one build differ by less
+    than a microsecond); None when absent (Go's nil LastUsedAt)."""
+    from datetime import datetime
+
+    m = _RFC3339.fullmatch(str(value or ""))
+    if m is None:
+        return None
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    seconds = int(datetime.fromisoformat(m.group(1) + zone).timestamp())
+    return seconds * 1_000_000_000 + int((m.group(2) or "0")[:9].ljust(9, "0"))
+
+
+def go_time_string(value: Any) -> str:
+    """Go's time.Time.String() of a decoded RFC 3339 time: `2024-01-02 15:04:05.5 +0000 UTC`
+    (fraction without trailing zeros; a Z time is UTC, an offset has no zone name)."""
+    m = _RFC3339.fullmatch(str(value or ""))
+    if m is None:
+        return str(value or "")
+    day, _, clock = m.group(1).partition("T")
+    frac = (m.group(2) or "")[:9].rstrip("0")
+    zone = m.group(3)
+    offset = "+0000 UTC" if zone == "Z" else f"{zone.replace(':', '')} {zone.replace(':', '')}"
+    return f"{day} {clock}{'.' + frac if frac else ''} {offset}"
 
 
 def _unix(value: Any) -> float:

@@ -19,14 +19,12 @@ class Pattern:
 
     def __init__(self, text: str, exclusion: bool) -> None:
         self.text, self.exclusion = text, exclusion
-        self.regex = re.compile(_to_regex(text))
+        # the path itself, or anything below a directory the pattern matches
+        self.regex = re.compile("(?:" + _to_regex(text) + r")(?:/[\s\S]*)?")
 
     def matches(self, path: str) -> bool:
         """The path itself or one of its parent directories matches."""
-        if self.regex.fullmatch(path):
-            return True
-        parts = path.split("/")
-        return any(self.regex.fullmatch("/".join(parts[:i])) for i in range(1, len(parts)))
+        return self.regex.fullmatch(path) is not None
 
 
 def read_patterns(text: str) -> list[str]:

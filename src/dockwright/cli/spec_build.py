@@ -34,6 +34,13 @@ BUILD = _c(
     ),
     Flag("shm-size", "", S, "", "Size of /dev/shm", "bytes"),
     Flag(
+        "ssh",
+        "",
+        L,
+        help='SSH agent socket or keys to expose to the build (format: "default|<id>[=<socket>|<key>[,<key>]]")',
+        type_name="stringArray",
+    ),
+    Flag(
         "tag", "t", L, help="Name and optionally a tag in the 'name:tag' format", type_name="list"
     ),
     Flag("target", "", S, "", "Set the target build stage to build.", "string"),
@@ -48,7 +55,7 @@ BUILDER = [
         "Remove build cache (and RUN --mount=type=cache directories)",
         "cmd_builder:prune",
         Flag("all", "a", B, help="Remove all unused build cache, not just dangling ones"),
-        Flag("filter", "", L, help="Provide filter values", type_name="filter"),
+        Flag("filter", "", L, help='Provide filter values (e.g. "until=24h")', type_name="filter"),
         Flag("force", "f", B, help="Do not prompt for confirmation"),
         Flag("keep-storage", "", S, "", "Amount of disk space to keep for cache", "bytes"),
         max_args=0,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dockwright.builder import context as ctx
-from dockwright.builder.ctxindex import BLOCK, SpoolingReader, index_stream
+from dockwright.builder.ctxindex import BLOCK, Entry, SpoolingReader, index_stream, merged
 from dockwright.builder.ctxtree import LazyTree
 from dockwright.builder.ignore import parse_ignore
 from dockwright.errors import InvalidParameter
@@ -160,6 +160,45 @@ def test_gzip_upload_is_spooled_uncompressed_with_digests(tmp_path, chunk):
     entry = tree.index.get("app/lib/a.txt")
     assert entry is not None and entry.digest == hashlib.sha256(b"a" * 5000).hexdigest()
     assert spooled[entry.offset : entry.offset + entry.size] == b"a" * 5000
+
+
+@pytest.mark.parametrize("chunk", [1, 9, 333, 1 << 20])
+def test_a_gzip_of_several_members_is_one_context(tmp_path, chunk):
+    raw = tar_bytes(SAMPLE)
+    cuts = [0, 700, 701, 3000, len(raw)]  # pigz-style: one member per piece, one of 1 byte
+    packed = b"".join(gzip.compress(raw[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
+    tree = lazy(tmp_path, packed + b"\0" * 512, chunk=chunk)  # padding after the last member
+    assert raw.startswith(tree.spool.read_bytes())
+    entry = tree.index.get("app/lib/a.txt")
+    assert entry is not None and entry.digest == hashlib.sha256(b"a" * 5000).hexdigest()
+
+
+def test_a_merged_context_keeps_files_and_takes_the_upload(tmp_path):
+    first = lazy(tmp_path, tar_bytes(SAMPLE))
+    kept = {p: e for p, e in first.index.entries.items() if e.kind == "file"}
+    upload = tar_bytes([member("app", kind=tarfile.DIRTYPE), member("app/new.txt", b"new"),
+                        member("Dockerfile", b"FROM busybox\n")])  # fmt: skip
+    base = first.spool.stat().st_size
+    (tmp_path / "u").mkdir()
+    second = lazy(tmp_path / "u", upload)
+    with first.spool.open("ab") as f:
+        f.write(second.spool.read_bytes())
+    index = merged(second.index, base, kept)
+    tree = LazyTree(tmp_path / "m", index, first.spool)
+    (tmp_path / "m").mkdir()
+    tree.materialize("")
+    assert (tree.root / "Dockerfile").read_bytes() == b"FROM busybox\n"  # the upload wins
+    assert (tree.root / "app" / "new.txt").read_bytes() == b"new"
+    assert (tree.root / "app" / "lib" / "a.txt").read_bytes() == b"a" * 5000  # kept
+    assert index.get("app/lib") == Entry("dir", 0o755)  # implied by a kept file
+
+
+def test_a_merge_refuses_a_kept_file_below_an_uploaded_symlink(tmp_path):
+    kept = lazy(tmp_path, tar_bytes([member("d/f", b"x")])).index.entries
+    (tmp_path / "u").mkdir()
+    upload = lazy(tmp_path / "u", tar_bytes([member("d", kind=tarfile.SYMTYPE, link="/etc")]))
+    with pytest.raises(InvalidParameter, match="below the symlink d"):
+        merged(upload.index, 0, {"d/f": kept["d/f"]})
 
 
 def test_symlinks_resolve_inside_the_context(tmp_path):

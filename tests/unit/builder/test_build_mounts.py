@@ -27,7 +27,7 @@ from dockwright.builder.mounts import (
 from dockwright.builder.parser import parse
 from dockwright.engine.builds.cachemounts import CacheMounts, cache_key
 from dockwright.engine.builds.mounts import context_entries, missing_secrets, remove_stubs
-from dockwright.errors import DockwrightError, InvalidParameter, NotFound, NotImplementedYet
+from dockwright.errors import DockwrightError, InvalidParameter, NotFound
 from dockwright.types import buildsecrets
 
 pytestmark = pytest.mark.unit
@@ -216,9 +216,8 @@ def test_missing_required_secret_fails_with_buildkit_message():
         missing_secrets((required,), {})
 
 
-def test_ssh_mounts_are_not_implemented():
-    with pytest.raises(NotImplementedYet, match="type=ssh is not supported yet"):
-        missing_secrets((resolve(parse_mount("type=ssh"), "/app"),), {})
+def test_ssh_mounts_are_not_secrets():
+    missing_secrets((resolve(parse_mount("type=ssh,required"), "/app"),), {})
 
 
 # --- secrets header ---------------------------------------------------------------------------

@@ -10,10 +10,11 @@ import pytest
 
 from dockwright.builder.mounts import parse_mount, resolve
 from dockwright.engine.builds.cachemounts import CacheMountInfo, CacheMounts
+from dockwright.engine.builds.prunefilter import PruneRule, plan_prune, records_of
 from dockwright.engine.builds.usage import (
     CacheEntry,
+    StepUse,
     mount_records,
-    prune_images,
     step_records,
     step_uses,
 )
@@ -39,6 +40,12 @@ ENTRIES = [entry("k1", "i1", "base"), entry("k2", "i2", "i1"),
            entry("k3", "j1", "base"), entry("k4", "j2", "j1")]  # fmt: skip
 
 
+def prune_images(uses: list[StepUse], images: list[dict] = IMAGES) -> list[str]:
+    """The images a `builder prune` without arguments deletes (prunefilter.py plans it)."""
+    parents = {i["Id"]: i["ParentId"] for i in images}
+    return list(plan_prune(records_of(uses, [], lambda _: False), parents, PruneRule()).images)
+
+
 def reclaimable_text(records: list[dict]) -> int:
     """The docker CLI's RECLAIMABLE: unshared sizes minus the unshared in-use ones."""
     size = sum(r["Size"] for r in records if not r["Shared"])
@@ -62,12 +69,14 @@ def test_images_in_use_or_made_by_a_running_build_stay():
     # a build running since t=3s made (or hit) k4: it keeps its image
     busy = step_uses([*ENTRIES[:3], entry("k4", "j2", "j1", last_used=4 * S)], IMAGES,
                      busy_since=3 * S)  # fmt: skip
-    assert prune_images(busy) == ["j1"] and [u.in_use for u in busy] == [False] * 3 + [True]
+    assert [u.in_use for u in busy] == [False] * 3 + [True]
+    assert prune_images(busy) == []  # j1 stays too: j2, which the build holds, is built on it
 
 
 def test_an_image_two_entries_share_counts_once():
-    uses = step_uses([entry("k3", "j1", "base"), entry("k5", "j1", "base")], IMAGES)
-    assert [u.size for u in uses] == [30, 0] and prune_images(uses) == ["j1"]
+    images = [i for i in IMAGES if i["Id"] != "j2"]  # nothing else is built on j1
+    uses = step_uses([entry("k3", "j1", "base"), entry("k5", "j1", "base")], images)
+    assert [u.size for u in uses] == [30, 0] and prune_images(uses, images) == ["j1"]
 
 
 def test_cache_mounts_are_records_of_their_own_type():

@@ -11,7 +11,7 @@ from dockwright.builder.mounts import check_mounts, mount_sources
 from dockwright.builder.parser import parse
 from dockwright.builder.stages import depends_on, split_stages
 from dockwright.builder.validate import LaterRef, check
-from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.errors import InvalidParameter
 
 pytestmark = pytest.mark.unit
 
@@ -44,9 +44,10 @@ def test_mistakes_anywhere_fail_before_the_build(text: str, message: str):
         checked(f"FROM busybox AS unused\n{text}\nFROM busybox\nRUN true\n")
 
 
-def test_ssh_mounts_are_refused_up_front():
-    with pytest.raises(NotImplementedYet, match="type=ssh is not supported yet"):
-        checked("FROM busybox\nRUN --mount=type=ssh true\n")
+def test_ssh_mounts_are_checked_up_front():
+    assert checked("FROM busybox\nRUN --mount=type=ssh,id=git,required true\n") == []
+    with pytest.raises(InvalidParameter, match="ssh does not support source"):
+        checked("FROM busybox\nRUN --mount=type=ssh,source=/x true\n")
 
 
 def test_values_with_variables_wait_for_their_step():

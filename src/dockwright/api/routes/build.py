@@ -8,12 +8,15 @@ dockwright extensions (the docker CLI never sends them):
   `POST /build/cache-mounts/import` (such a tar as the body), for CI runners.
 `POST /build/prune` also removes the idle cache mounts, as `docker builder prune` does
 (engine/builds/usage.py says what it removes and why that is `system df`'s RECLAIMABLE).
+`remote=` (a git repository or an http(s) URL) is fetched by the daemon, as dockerd does
+(engine/builds/remote.py); the request body is then not read.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from dockwright.api.http import Request, Response, json_response
@@ -22,8 +25,11 @@ from dockwright.api.routes.images import stream_bytes, stream_messages
 from dockwright.api.schema.common import rfc3339nano
 from dockwright.engine.builds import BuildOptions
 from dockwright.engine.builds.cachemounts import CacheMounts
-from dockwright.errors import InvalidParameter, NotImplementedYet
-from dockwright.types import buildsecrets
+from dockwright.engine.builds.ctxsync import HEADER as CONTEXT_SESSION_HEADER
+from dockwright.engine.builds.prunefilter import parse_keep_storage
+from dockwright.engine.builds.remote import remote_build
+from dockwright.errors import InvalidParameter
+from dockwright.types import buildsecrets, buildssh
 
 
 class _Cache(Protocol):
@@ -36,10 +42,14 @@ class BuildBackend(Protocol):
         self, chunks: AsyncIterable[bytes], opts: BuildOptions
     ) -> AsyncIterator[dict[str, Any]]: ...
 
-    async def prune_cache(self) -> dict[str, Any]: ...
+    async def prune_cache(self, all: bool = False, filters: dict[str, list[str]] | None = None,
+                          keep_storage: int = 0) -> dict[str, Any]: ...  # fmt: skip
 
     @property
     def cache(self) -> _Cache: ...
+
+    @property
+    def scratch_root(self) -> Path | None: ...
 
 
 def _string_map(req: Request, name: str) -> dict[str, str]:
@@ -60,8 +70,6 @@ def _string_list(req: Request, name: str) -> tuple[str, ...]:
 
 def build_options(req: Request) -> BuildOptions:
     q = req.query
-    if q.get("remote"):
-        raise NotImplementedYet("building from a remote context (git or URL) is not supported yet")
     return BuildOptions(
         dockerfile=q.get("dockerfile") or "Dockerfile",
         tags=tuple(q.getall("t")),
@@ -79,17 +87,25 @@ def build_options(req: Request) -> BuildOptions:
         pull=q.bool("pull"),
         platform=q.get("platform") or "",
         secrets=buildsecrets.decode(req.headers.get(buildsecrets.HEADER)),
+        ssh=buildssh.decode(req.headers.get(buildssh.HEADER)),
+        context_session=req.headers.get(CONTEXT_SESSION_HEADER) or "",
     )
 
 
 def build_routes(svc: BuildBackend) -> list[Route]:
     async def build(req: Request) -> None:
         opts = build_options(req)
-        messages = svc.build(req.stream(), opts)
+        remote = req.query.get("remote") or ""
+        if remote:  # the daemon fetches the context; a body, if any, is not read
+            messages = remote_build(remote, opts, svc.scratch_root, svc.build)
+        else:
+            messages = svc.build(req.stream(), opts)
         await stream_messages(req, messages)  # type: ignore[arg-type]
 
     async def prune(req: Request) -> Response:
-        return json_response(await svc.prune_cache())
+        keep = parse_keep_storage(req.query.get("keep-storage"))  # API 1.45: no reserved-space
+        report = await svc.prune_cache(req.query.bool("all"), req.query.filters(), keep)
+        return json_response(report)
 
     async def cache_mounts(req: Request) -> Response:
         found = await asyncio.to_thread(svc.cache.mounts.entries)

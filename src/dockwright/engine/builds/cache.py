@@ -19,9 +19,11 @@ from typing import Any
 
 from dockwright.builder.explain import StepRecord
 from dockwright.engine.builds.cachemounts import CacheMounts
+from dockwright.engine.builds.ctxsync import ContextCache
 from dockwright.engine.builds.usage import (
     CacheEntry,
     StepUse,
+    context_records,
     mount_records,
     step_records,
     step_uses,
@@ -50,8 +52,9 @@ SCHEMA = (
 class BuildCache:
     """Step key → image id in state.db; entries whose image is gone count as misses."""
 
-    def __init__(self, db: Database, images: ImageService, mounts: CacheMounts) -> None:
-        self.db, self.images, self.mounts = db, images, mounts
+    def __init__(self, db: Database, images: ImageService, mounts: CacheMounts,
+                 contexts: ContextCache | None = None) -> None:  # fmt: skip
+        self.db, self.images, self.mounts, self.contexts = db, images, mounts, contexts
         db.ensure_schema(SCHEMA)
         self._running: dict[int, int] = {}  # build token -> start time (ns)
         self._tokens = itertools.count()
@@ -84,13 +87,21 @@ class BuildCache:
             (time.time_ns(), key),
         )
 
-    def forget(self) -> list[str]:
-        """Forget every entry; their images stay (`BuildService.prune_cache` removes some)."""
+    def forget(self, keys: list[str]) -> None:
+        """Drop the entries `keys` (their images stay: `BuildService.prune_cache` removes the
+        ones prune chose); one transaction."""
+        rows = [(k,) for k in keys]
         with self.db.transaction():
-            keys = [str(r["key"]) for r in self.db.query("SELECT key FROM build_cache")]
-            self.db.execute("DELETE FROM build_cache")
-            self.db.execute("DELETE FROM build_cache_steps")
-        return keys
+            for table in ("build_cache", "build_cache_steps"):
+                for row in rows:
+                    self.db.execute(f"DELETE FROM {table} WHERE key = ?", row)
+
+    def stale_keys(self) -> list[str]:
+        """Entries whose image is gone (`rmi`, `image prune`): no record shows them, but a
+        load of the same image would revive them, so every prune forgets them too."""
+        rows = self.db.query("SELECT key, image_id FROM build_cache")
+        exists = self.images.store.exists
+        return [str(r["key"]) for r in rows if not exists(str(r["image_id"]))]
 
     def put(self, key: str, image_id: str, record: StepRecord | None = None) -> None:
         """Record `image_id` as the result of `key`, with the inputs that made it if known."""
@@ -140,6 +151,7 @@ class BuildCache:
         return step_uses(self.entries(), self.images.list(all=True), in_use, self.busy_since())
 
     async def records(self) -> list[dict[str, Any]]:
-        """`system df`'s BuildCache: the step entries, then the cache mounts."""
+        """`system df`'s BuildCache: the step entries, the cache mounts, the kept contexts."""
         mounts = await asyncio.to_thread(self.mounts.entries)
-        return step_records(self.step_uses()) + mount_records(mounts, self.mounts.in_use)
+        contexts = context_records(self.contexts.infos()) if self.contexts else []
+        return step_records(self.step_uses()) + mount_records(mounts, self.mounts.in_use) + contexts

@@ -132,6 +132,18 @@ class CacheMounts:
         os.utime(d / "id")
         return data
 
+    def remove_idle(self, sizes: dict[str, int]) -> tuple[list[str], int]:
+        """Blocking: delete the cache mounts named in `sizes` (id -> bytes) that no step holds
+        now; (ids removed, bytes reclaimed). One that a build took meanwhile stays."""
+        removed, reclaimed = [], 0
+        for cache_id, size in sizes.items():
+            if self.in_use(cache_id):
+                continue
+            shutil.rmtree(self.cache_dir(cache_id), ignore_errors=True)
+            removed.append(cache_id)
+            reclaimed += size
+        return removed, reclaimed
+
     def in_use(self, cache_id: str) -> bool:
         lock = self._locks.get(cache_id)
         return bool(self._users.get(cache_id)) or (lock is not None and lock.locked())

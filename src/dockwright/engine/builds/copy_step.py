@@ -4,7 +4,8 @@ No container is involved: the root is an overlay of the image's layers mounted f
 (scratchroot.py), its upper directory becomes the layer by a rename (image/fromdir.py).
 
 The step's cache key is computed after its sources are known: the content of the copied files
-(an ADD URL is downloaded first, as Docker does, and keyed on its bytes and Last-Modified), the
+(an ADD URL is downloaded first, as Docker does, and keyed on its bytes and Last-Modified; an
+ADD git repository is checked out first and keyed on its commit, gitsource.py), the
 destination, and every flag (--chown, --chmod, --exclude, --parents, --link, --checksum).
 `--link` makes the same plain diff layer as a copy without it (see builder/copyflags.py).
 """
@@ -26,6 +27,7 @@ from dockwright.builder.expand import expand_word
 from dockwright.builder.fetch import download
 from dockwright.builder.parser import Instruction
 from dockwright.engine.builds.base import StepRunner
+from dockwright.engine.builds.gitsource import GitSource, fetch_git_sources, hash_sources
 from dockwright.engine.builds.scratchroot import ScratchRoot
 from dockwright.engine.builds.state import BuildRun, Message, StageState, out
 from dockwright.engine.images import ImageService
@@ -37,13 +39,14 @@ class CopySteps(StepRunner):
         words = cp.copy_words(ins, env, build.escape)
         flags = copy_flags(ins, words[:-1], env, build.escape)
         source_image = self._copy_from(build, expand_word(ins.flag("from"), env, build.escape))
+        gits = await self._git_sources(build, ins, words[:-1], flags)
         async with ImageRoot(self.images, source_image) as src_root:
-            spec = await self._spec(build, state, ins, env, words, flags, src_root)
+            spec = await self._spec(build, state, ins, env, words, flags, src_root, gits)
             sources = list(spec.sources)
             entries = (
                 []
                 if source_image
-                else await asyncio.to_thread(ctx.hash_sources, sources, list(spec.exclude))
+                else await asyncio.to_thread(hash_sources, sources, list(spec.exclude), gits)
             )
             hashed = source_image or content_digest(entries)
             created_by = steps.nop(
@@ -59,19 +62,26 @@ class CopySteps(StepRunner):
 
     async def _spec(self, build: BuildRun, state: StageState, ins: Instruction,
                     env: dict[str, str], words: list[str], flags: CopyFlags,
-                    src_root: Path | None) -> cp.CopySpec:  # fmt: skip
+                    src_root: Path | None, gits: dict[int, GitSource]) -> cp.CopySpec:  # fmt: skip
         """The sources found (in the context, or the `--from` image's root `src_root`; URLs
         downloaded), and where and how they are written."""
         scratch = build.scratch(build.step)
         sources = await asyncio.to_thread(
             ctx.find_all, src_root or build.root, words[:-1], ins, scratch, flags,
-            partial(fetch_url, scratch, flags.checksum),
+            partial(fetch_url, scratch, flags.checksum, gits),
         )  # fmt: skip
         return cp.CopySpec(
             tuple(sources), cp.destination(words[-1], state.config.get("WorkingDir") or "/"),
             expand_word(ins.flag("chown"), env, build.escape), cp.parse_chmod(ins.flag("chmod")),
             ins.keyword == "add", flags.parents, tuple(flags.patterns()),
         )  # fmt: skip
+
+    async def _git_sources(self, build: BuildRun, ins: Instruction, patterns: list[str],
+                           flags: CopyFlags) -> dict[int, GitSource]:  # fmt: skip
+        """ADD's git repositories, checked out before the sources are looked up."""
+        if ins.keyword != "add":
+            return {}
+        return await fetch_git_sources(build.scratch(build.step), patterns, flags.keep_git_dir)
 
     def _copy_from(self, build: BuildRun, source: str) -> str:
         if not source:
@@ -88,8 +98,12 @@ class CopySteps(StepRunner):
             return await asyncio.to_thread(self.commit, state, state.config, created_by, root.upper)
 
 
-def fetch_url(scratch: Path, checksum: str, url: str, index: int) -> Source:
-    """Blocking: download ADD's `index`th source into the step's scratch directory."""
+def fetch_url(scratch: Path, checksum: str, gits: dict[int, GitSource], url: str,
+              index: int) -> Source:  # fmt: skip
+    """Blocking: download ADD's `index`th source into the step's scratch directory (a git
+    repository is already checked out)."""
+    if index in gits:
+        return gits[index].source
     got = download(url, scratch / f"url-{index}", checksum)
     return Source(got.path, got.name, False, remote=True)
 

@@ -9,6 +9,9 @@ mount points the runtime had to create in the container's upper directory, as Bu
 Bind sources: the build context (`from` unset), a stage of this build or an image (`from=`).
 Read-only binds mount the source itself; read-write ones mount a throwaway copy, so a RUN can
 never change the context or an image (BuildKit discards those writes too).
+
+An ssh mount is a unix socket in a private scratch directory, bind-mounted at its target; its
+connections reach the client's agent through the build's forwarding session (sshforward.py).
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from dockwright.builder.context import Source, hash_sources
 from dockwright.builder.mounts import RunMount
 from dockwright.engine.builds.cachemounts import CacheMounts
 from dockwright.engine.builds.copy_step import ImageRoot
+from dockwright.engine.builds.sshforward import SESSIONS, AgentSocket
 from dockwright.engine.builds.state import BuildRun
 from dockwright.engine.images import ImageService
-from dockwright.errors import DockwrightError, InvalidParameter, NotImplementedYet
+from dockwright.errors import DockwrightError, InvalidParameter
 from dockwright.kernel.mount import MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, unmount
 from dockwright.kernel.paths import resolve_in_root
 from dockwright.types.container import MountSpec
@@ -44,8 +48,6 @@ def missing_secrets(mounts: tuple[RunMount, ...], secrets: dict[str, bytes]) -> 
     for m in mounts:
         if m.type == "secret" and m.required and m.id not in secrets:
             raise DockwrightError(f"secret {m.id}: not found")
-        if m.type == "ssh":
-            raise NotImplementedYet("RUN --mount=type=ssh is not supported yet")
 
 
 def context_entries(root: Path, source: str) -> list[tuple[str, int, str]]:
@@ -94,6 +96,8 @@ class StepMounts:
             return await self._cache(m)
         if m.type == "secret":
             return await self._secret(m)
+        if m.type == "ssh":
+            return await self._ssh(m)
         source = await self._bind_source(m)
         if not m.readonly:
             source = await self._throwaway_copy(source)
@@ -140,6 +144,23 @@ class StepMounts:
         directory = await asyncio.to_thread(self._secret_tmpfs)
         path = directory / hashlib.sha256(m.target.encode()).hexdigest()[:16]
         await asyncio.to_thread(_write_secret, path, data, m)
+        return MountSpec("bind", m.target, str(path), True)
+
+    async def _ssh(self, m: RunMount) -> MountSpec | None:
+        """The agent socket (0600 or `mode=`, owned by uid/gid), when the client forwards `id`;
+        a missing one fails the step only when required, with BuildKit's messages."""
+        forward = self.build.opts.ssh
+        if forward is None or m.id not in forward.ids:
+            if not m.required:
+                return None  # BuildKit runs the step without the socket
+            if forward is None:
+                raise DockwrightError(f'no SSH key "{m.id}" forwarded from the client')
+            raise DockwrightError(f"unset ssh forward key {m.id}")
+        session = await SESSIONS.get(forward.session)
+        directory = await asyncio.to_thread(self._scratch, "ssh-")
+        mode = 0o600 if m.mode is None else m.mode
+        agent = AgentSocket(session, m.id, directory, m.uid or 0, m.gid or 0, mode)
+        path = await self.stack.enter_async_context(agent)
         return MountSpec("bind", m.target, str(path), True)
 
     def _secret_tmpfs(self) -> Path:

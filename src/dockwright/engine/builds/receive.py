@@ -64,8 +64,16 @@ async def receive(chunks: AsyncIterable[bytes], workdir: Path) -> LazyTree:
     the (empty, lazy) context directory `workdir`/context. InvalidParameter for a bad tar."""
     root, spool = workdir / "context", workdir / "context.tar"
     root.mkdir()
+    return LazyTree(root, await index_upload(chunks, spool), spool)
+
+
+async def index_upload(
+    chunks: AsyncIterable[bytes], spool: Path, append: bool = False
+) -> ContextIndex:
+    """The index of the tar uploaded as `chunks`, spooled uncompressed to `spool` (after
+    what it holds when `append`; the index's offsets then count from where the upload starts)."""
     feed = Feed()
-    worker = asyncio.ensure_future(asyncio.to_thread(_index, feed, spool))
+    worker = asyncio.ensure_future(asyncio.to_thread(_index, feed, spool, "ab" if append else "wb"))
     try:
         await _pump(chunks, feed)
     except BaseException:
@@ -75,7 +83,7 @@ async def receive(chunks: AsyncIterable[bytes], workdir: Path) -> LazyTree:
             worker.exception()  # retrieved: the upload's own error is the one that counts
         raise
     feed.close()
-    return LazyTree(root, await worker, spool)
+    return await worker
 
 
 async def _pump(chunks: AsyncIterable[bytes], feed: Feed) -> None:
@@ -91,9 +99,9 @@ async def _pump(chunks: AsyncIterable[bytes], feed: Feed) -> None:
         await feed.put(b"".join(batch))
 
 
-def _index(feed: Feed, spool: Path) -> ContextIndex:
+def _index(feed: Feed, spool: Path, mode: str) -> ContextIndex:
     """Worker thread: spool and index the feed; always reads it to its end."""
-    with spool.open("wb") as f:
+    with spool.open(mode) as f:
         reader = SpoolingReader(feed.pull, f)
         try:
             return index_stream(reader)

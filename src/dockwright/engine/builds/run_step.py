@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from dockwright.builder import steps
 from dockwright.builder.cache import content_digest, step_key
-from dockwright.builder.mounts import RunMount, run_mounts, run_network, step_flags
+from dockwright.builder.mounts import RunMount, run_mounts, run_network, ssh_env, step_flags
 from dockwright.builder.parser import Instruction
 from dockwright.builder.stages import PREDEFINED_ARGS
 from dockwright.engine.builds.base import FileEntries, StepRunner
@@ -89,7 +89,8 @@ class RunSteps(StepRunner):
         created_by = (f"|{len(shown)} {' '.join(shown)} " if shown else "") + " ".join(argv)
         env = steps.expansion_env(state.config, state.args)
         mounts = run_mounts(ins, env, build.escape, state.config.get("WorkingDir") or "/")
-        return RunPlan(tuple(argv), run_args, created_by, mounts, run_network(ins))
+        run_env = {**ssh_env(mounts, env_names), **run_args}  # the socket: not in history
+        return RunPlan(tuple(argv), run_env, created_by, mounts, run_network(ins))
 
     async def _commit_run(self, state: StageState, cid: str, created_by: str,
                           specs: tuple[MountSpec, ...]) -> str:  # fmt: skip

@@ -46,12 +46,14 @@ from dockwright.builder.stages import (
     select,
     split_stages,
 )
+from dockwright.engine.builds import prunefilter
 from dockwright.engine.builds.base import StepRunner
 from dockwright.engine.builds.baseimage import BaseImages
 from dockwright.engine.builds.blobqueue import BlobQueue
 from dockwright.engine.builds.cache import BuildCache
 from dockwright.engine.builds.cachemounts import CACHE_MOUNTS_DIR, CacheMounts
 from dockwright.engine.builds.copy_step import CopySteps
+from dockwright.engine.builds.ctxsync import ContextCache, Session
 from dockwright.engine.builds.receive import receive
 from dockwright.engine.builds.run_step import RunSteps
 from dockwright.engine.builds.schedule import Emit, StageJob, run_stages
@@ -64,7 +66,7 @@ from dockwright.engine.builds.state import (
     short_id,
     step_event,
 )
-from dockwright.engine.builds.usage import prune_images
+from dockwright.engine.builds.usage import MOUNT_TYPE, SOURCE_TYPE
 from dockwright.engine.containers.service import ContainerService
 from dockwright.engine.images import ImageService, repo_tag_reference
 from dockwright.errors import Conflict, InvalidParameter, NotFound
@@ -72,6 +74,7 @@ from dockwright.image.topdir import mark_top_dir
 from dockwright.store.db import Database
 
 TRASH = "trash"  # scratch_root/trash: finished builds' directories being deleted
+CONTEXTS = "contexts"  # scratch_root/contexts: contexts kept for `dockwright build` (ctxsync.py)
 
 
 class BuildService:
@@ -80,9 +83,10 @@ class BuildService:
         """`scratch_root` holds the contexts of running builds; what a crash left there goes."""
         self.containers = containers
         self.images = images
-        self.cache = BuildCache(
-            db, images, CacheMounts(containers.config.data_root / CACHE_MOUNTS_DIR)
-        )
+        scratch = scratch_root or Path(tempfile.gettempdir()) / "dockwright-build"
+        self.contexts = ContextCache(scratch / CONTEXTS)
+        mounts = CacheMounts(containers.config.data_root / CACHE_MOUNTS_DIR)
+        self.cache = BuildCache(db, images, mounts, self.contexts)
         self.steps = StepRunner(containers, images, self.cache)
         self.runs = RunSteps(containers, images, self.cache)
         self.copies = CopySteps(containers, images, self.cache)
@@ -98,14 +102,28 @@ class BuildService:
         """Daemon shutdown: wait for the scratch deletions still running."""
         await self.trash.close()
 
-    async def prune_cache(self) -> dict[str, Any]:
-        """`POST /build/prune`: Docker's BuildCachePruneResponse. Every step entry is forgotten;
-        the reclaimable ones' images and the idle cache mounts are deleted (usage.py says why)."""
-        uses = self.cache.step_uses()
-        keys = self.cache.forget()
-        reclaimed = await self._remove_images(prune_images(uses))
-        removed, freed = await asyncio.to_thread(self.cache.mounts.prune)
-        return {"CachesDeleted": keys + removed, "SpaceReclaimed": reclaimed + freed}
+    async def prune_cache(self, all: bool = False, filters: dict[str, list[str]] | None = None,
+                          keep_storage: int = 0) -> dict[str, Any]:  # fmt: skip
+        """`POST /build/prune`: Docker's BuildCachePruneResponse. prunefilter.py chooses the
+        records (without filters: every one not in use); the chosen step entries are forgotten,
+        their reclaimable images and the chosen idle cache mounts deleted (usage.py says why).
+        InvalidParameter names a bad filter."""
+        rule = prunefilter.parse_rule(filters or {}, time.time_ns(), all, keep_storage)
+        mounts = await asyncio.to_thread(self.cache.mounts.entries)
+        records = prunefilter.records_of(self.cache.step_uses(), mounts,
+                                         self.cache.mounts.in_use, self.contexts.infos())  # fmt: skip
+        parents = {i["Id"]: str(i.get("ParentId") or "") for i in self.images.list(all=True)}
+        plan = prunefilter.plan_prune(records, parents, rule)
+        steps = [r.id for r in plan.records if r.image]
+        self.cache.forget(steps + self.cache.stale_keys())
+        reclaimed = await self._remove_images(list(plan.images))
+        chosen = {r.id: r.size for r in plan.records if r.type == MOUNT_TYPE}
+        removed, freed = await asyncio.to_thread(self.cache.mounts.remove_idle, chosen)
+        contexts, ctx_freed = self.contexts.prune(
+            [r.id for r in plan.records if r.type == SOURCE_TYPE]
+        )
+        return {"CachesDeleted": steps + removed + contexts,
+                "SpaceReclaimed": reclaimed + freed + ctx_freed}  # fmt: skip
 
     async def _remove_images(self, image_ids: list[str]) -> int:
         """Delete the images (children first); the bytes of the layers that went. An image
@@ -125,10 +143,11 @@ class BuildService:
         """Build from the context tar in `chunks`; yields Docker's stream messages. The
         context is indexed as it arrives and written out only where a step needs its files
         (receive.py); the scratch directory is deleted in the background after the end."""
+        session = self.contexts.claim(opts.context_session) if opts.context_session else None
         workdir = Path(tempfile.mkdtemp(prefix="build-", dir=self.scratch_root))
         blobs = BlobQueue()
         try:
-            tree = await self._receive(chunks, workdir)
+            tree = await self._receive(chunks, workdir, session)
             with ctx.attach(tree), self.cache.building():
                 async for msg in self._run(tree.root, opts, blobs):
                     if msg:
@@ -136,8 +155,14 @@ class BuildService:
         finally:
             await blobs.close()
             self.trash.discard(workdir)
+            if session is not None:
+                self.contexts.release(opts.context_session)
 
-    async def _receive(self, chunks: AsyncIterable[bytes], workdir: Path) -> LazyTree:
+    async def _receive(
+        self, chunks: AsyncIterable[bytes], workdir: Path, session: Session | None = None
+    ) -> LazyTree:
+        if session is not None:
+            return await self.contexts.receive(session, chunks, workdir)
         return await receive(chunks, workdir)
 
     async def _run(self, root: Path, opts: BuildOptions,

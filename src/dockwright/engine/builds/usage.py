@@ -1,6 +1,6 @@
 """What the build cache holds, as `system df` shows it and `builder prune` frees it. Pure.
 
-Two kinds of record, in Docker's BuildCache shape:
+Three kinds of record, in Docker's BuildCache shape:
 - `regular`: one step's cache entry. The legacy builder keeps every step's result as an image,
   and so do we: intermediate images are untagged images with a parent, hidden by `docker
   images` without `-a` (the final image of an untagged build shows as dangling). A record's
@@ -10,14 +10,20 @@ Two kinds of record, in Docker's BuildCache shape:
   image is built on its image (the bytes belong to that image and go only with it), InUse when a
   container runs from its image or a running build made or used the entry.
 - `exec.cachemount`: a `RUN --mount=type=cache` directory; InUse while a step holds it.
+- `source.local`: a context `dockwright build` synced (engine/builds/ctxsync.py), its spool
+  file's size; InUse while a build or a pending offer uses it.
 
 The choice: a record that is neither Shared nor InUse is reclaimable, and `builder prune`
-removes exactly those: the step's image (with its layer: no tagged image needs it) and the cache
-mount's directory. So the docker CLI's RECLAIMABLE (the unshared records' sizes minus the
-unshared InUse ones) is what prune reports as SpaceReclaimed. Prune also forgets every other
-step entry; their images stay (parents of tagged images, or images containers use), so they
-free nothing. `image prune` stays as dockerd's: it removes a dangling build result and its
-untagged parents, whose entries then count as misses.
+without arguments removes exactly those: the step's image (with its layer: no tagged image
+needs it), the cache mount's directory, the kept context's spool. So the docker CLI's RECLAIMABLE (the unshared
+records' sizes minus the unshared InUse ones) is what prune reports as SpaceReclaimed. Prune
+also forgets the Shared step entries; their images stay (parents of tagged images), so they
+free nothing. InUse records stay, as BuildKit keeps them. Filters, `all` and `keep-storage`
+narrow or order that choice (prunefilter.py). `image prune` stays as dockerd's: it removes a
+dangling build result and its untagged parents, whose entries then count as misses.
+
+`system df -v` shows the records in the docker CLI's order (least recently used first), which
+the CLI sorts itself; the API lists step entries oldest first, then the cache mounts.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+from dockwright.builder.ctxdiff import KeptInfo
 from dockwright.engine.builds.cachemounts import CacheMountInfo
 from dockwright.image.config import format_time
 
 MOUNT_TYPE = "exec.cachemount"  # BuildKit's record type for cache mounts
+SOURCE_TYPE = "source.local"  # BuildKit's record type for a client's local files
 
 
 @dataclass(frozen=True)
@@ -121,11 +129,15 @@ def mount_records(mounts: list[CacheMountInfo], in_use: Callable[[str], bool]) -
     ]  # fmt: skip
 
 
-def prune_images(uses: list[StepUse]) -> list[str]:
-    """The images `builder prune` deletes: the reclaimable entries' images, newest first (a
-    child goes before its parent), each once."""
-    out: list[str] = []
-    for u in reversed(uses):
-        if u.reclaimable and u.entry.image_id not in out:
-            out.append(u.entry.image_id)
-    return out
+def context_records(contexts: list[KeptInfo]) -> list[dict[str, Any]]:
+    """Docker's BuildCache objects for the contexts kept for `dockwright build`'s sync
+    (engine/builds/ctxsync.py), as BuildKit lists its local sources."""
+    return [
+        {
+            "ID": c.key, "Parents": None, "Type": SOURCE_TYPE,
+            "Description": "local source for context", "InUse": c.users > 0, "Shared": False,
+            "Size": c.size, "CreatedAt": format_time(int(c.created * 1e9)),
+            "LastUsedAt": format_time(int(c.last_used * 1e9)), "UsageCount": c.uses,
+        }
+        for c in contexts
+    ]  # fmt: skip
