@@ -1,5 +1,5 @@
-"""`system prune`: stopped containers, unused networks and dangling (or all unused) images,
-through the per-kind prune endpoints, reported the way docker reports them."""
+"""`system prune`: stopped containers, unused networks, dangling (or all unused) images and the
+unused build cache, through the per-kind prune endpoints, reported the way docker reports them."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def image_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def build_cache_lines(report: dict[str, Any]) -> list[str]:
+    deleted = report.get("CachesDeleted") or []
+    return ["Deleted build cache objects:", *deleted, ""] if deleted else []
+
+
 def system_prune(ctx: Context, p: Parsed) -> int:
     """Prune kind by kind in docker's order, printing each report as it comes; the first
     failure ends the command (what was pruned before it stays reported)."""
@@ -65,10 +70,14 @@ def system_prune(ctx: Context, p: Parsed) -> int:
         ("/containers/prune", filters, container_lines),
         ("/networks/prune", filters, network_lines),
         ("/images/prune", image_filters, image_lines),
+        ("/build/prune", filters, build_cache_lines),
     )
     reclaimed = 0
     for path, step_filters, lines in steps:
-        report = ctx.client.post(path, {"filters": step_filters or None}) or {}
+        params = {"filters": step_filters or None}
+        if path == "/build/prune":
+            params["all"] = everything or None  # docker's builder prune --all with -a
+        report = ctx.client.post(path, params) or {}
         reclaimed += int(report.get("SpaceReclaimed") or 0)
         for line in lines(report):
             ctx.out(line)

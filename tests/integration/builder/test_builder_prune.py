@@ -100,6 +100,8 @@ def test_shared_records_free_nothing_and_df_agrees_before_and_after(daemon, tmp_
         assert before.endswith("kB") and float(before[:-2]) * 1000 >= 200 * 1024 * 0.99
 
         report = prune(daemon, filters={"shared": "true"})
+        assert report["CachesDeleted"] == [] and report["SpaceReclaimed"] == 0  # kept w/o all
+        report = prune(daemon, filters={"shared": "true"}, all="1")
         assert len(report["CachesDeleted"]) == 1 and report["SpaceReclaimed"] == 0
         assert reclaimable(daemon.docker("system", "df").stdout) == before
         assert daemon.docker("run", "--rm", "pf:tagged", "cat", "/s").stdout == "pf-shared\n"

@@ -58,18 +58,22 @@ def rule(filters: dict[str, list[str]] | None = None, **kw) -> PruneRule:
 
 def test_no_arguments_removes_every_unused_record_children_first():
     plan = plan_prune(RECORDS, PARENTS, rule())
+    assert ids(plan) == ["kb3", "m1", "kb2", "kb1"]  # shared ones stay, as BuildKit keeps them
+    assert plan.images == ("b3", "b2", "b1")  # a child before its parent
+
+
+def test_all_also_forgets_shared_records_but_keeps_their_images():
+    plan = plan_prune(RECORDS, PARENTS, rule(all=True))
     assert ids(plan) == ["ka1", "ka2", "kb3", "m1", "kb2", "kb1"]
-    assert plan.images == ("b3", "b2", "b1")  # shared images stay; a child before its parent
-
-
-def test_all_selects_nothing_more_here():
-    assert plan_prune(RECORDS, PARENTS, rule(all=True)) == plan_prune(RECORDS, PARENTS, rule())
+    assert plan.images == ("b3", "b2", "b1")  # tagged images are built on a1 and a2
+    shared = rule({"shared": ["true"]}, all=True)
+    assert ids(plan_prune(RECORDS, PARENTS, shared)) == ["ka1", "ka2"]
 
 
 def test_in_use_records_stay_and_hold_their_parents():
     records = [*RECORDS[:4], replace(RECORDS[4], in_use=True), replace(RECORDS[5], in_use=True)]
     plan = plan_prune(records, PARENTS, rule())
-    assert ids(plan) == ["ka1", "ka2"] and plan.images == ()
+    assert ids(plan) == [] and plan.images == ()
 
 
 def test_an_image_built_on_by_an_image_no_record_names_stays():
@@ -89,17 +93,18 @@ def test_records_sharing_an_image_delete_it_once_with_the_last():
     ("filters", "expected"),
     [
         ({"type": ["exec.cachemount"]}, ["m1"]),
-        ({"type": ["regular"], "shared": ["true"]}, ["ka1", "ka2"]),
+        ({"type": ["regular"], "shared": ["true"]}, []),  # shared ones go only with `all`
         ({"private": ["1"]}, ["kb3", "m1", "kb2", "kb1"]),
         ({"id": ["^kb"]}, ["kb3", "kb2", "kb1"]),
         ({"id": ["b2"]}, []),  # b3 is left and built on b2
         ({"parent": ["kb2"]}, ["kb3"]),
-        ({"description": ["RUN ka2"]}, ["ka2"]),
+        ({"description": ["RUN kb2"]}, []),  # b3 is left and built on b2
+        ({"description": ["RUN kb3"]}, ["kb3"]),
         ({"description": ["RUN"]}, []),
-        ({"inuse": ["false"]}, ["ka1", "ka2", "kb3", "m1", "kb2", "kb1"]),
+        ({"inuse": ["false"]}, ["kb3", "m1", "kb2", "kb1"]),
         ({"inuse": ["true"]}, []),
-        ({"until": ["21"]}, ["ka1", "ka2"]),  # kb1 and kb2 are old enough, b3 holds them
-        ({"label": ["a=b"]}, ["ka1", "ka2", "kb3", "m1", "kb2", "kb1"]),  # accepted, ignored
+        ({"until": ["21"]}, []),  # kb1 and kb2 are old enough, b3 holds them
+        ({"label": ["a=b"]}, ["kb3", "m1", "kb2", "kb1"]),  # accepted, ignored
     ],
 )
 def test_filters(filters, expected):

@@ -251,12 +251,15 @@ def test_system_prune_reports_each_kind(tmp_path: Path, capsys: pytest.CaptureFi
         "/v1.45/containers/prune": {"ContainersDeleted": ["c1"], "SpaceReclaimed": 1000},
         "/v1.45/networks/prune": {"NetworksDeleted": ["n1"]},
         "/v1.45/images/prune": {"ImagesDeleted": [{"Untagged": "bb:1"}, {"Deleted": "sha256:x"}]},
+        "/v1.45/build/prune": {"CachesDeleted": ["k1", "k2"], "SpaceReclaimed": 500},
     }
     with fake_daemon(tmp_path, lambda req: json_response(reports[req.path])) as d:
         assert run_main(d, "system", "prune", "-f", "-a") == 0
     assert capsys.readouterr().out == (
         "Deleted Containers:\nc1\n\nDeleted Networks:\nn1\n\n"
-        "Deleted Images:\nuntagged: bb:1\ndeleted: sha256:x\n\nTotal reclaimed space: 1kB\n"
+        "Deleted Images:\nuntagged: bb:1\ndeleted: sha256:x\n\n"
+        "Deleted build cache objects:\nk1\nk2\n\nTotal reclaimed space: 1.5kB\n"
     )
-    images = api_requests(d.requests)[2]
+    images, cache = api_requests(d.requests)[2:4]
     assert json.loads(images.q("filters") or "") == {"dangling": {"false": True}}
+    assert cache.q("all") == "1"

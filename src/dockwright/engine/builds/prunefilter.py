@@ -9,9 +9,10 @@ manager's prune in cache/manager.go); this planner makes the same choice over ou
   `shared` and `private` (booleans; `private` is not shared), `until` or its old name
   `unused-for` (a Go duration before now, a timestamp or an RFC 3339 time: records last used
   after it stay); `label` and `label!` are accepted and ignored, as dockerd does;
-- `all`: BuildKit's default keeps its internal, frontend and shared records. We have no
-  internal or frontend records, and a prune forgets shared step entries anyway (their bytes are
-  a tagged image's and stay with it, usage.py), so `all` selects nothing more here;
+- `all`: BuildKit's default keeps its internal, frontend and shared records, and so do we
+  (we have no internal or frontend records): a plain prune leaves the entries a tagged image is
+  built on, so rebuilding it stays cached; with `all` they are forgotten too (their images stay:
+  a tagged image needs them, usage.py);
 - a child holds its parent (BuildKit: a record with references is not a candidate): a step
   whose image would be deleted goes only once no remaining image is built on that image, so the
   plan runs in rounds, leaves first;
@@ -215,8 +216,9 @@ def records_of(uses: Iterable[StepUse], mounts: Iterable[CacheMountInfo],
 
 
 def matches(r: Record, rule: PruneRule) -> bool:
-    """The filters and `until` (BuildKit's adaptUsageInfo fields); in-use never matches."""
-    if r.in_use:
+    """The filters and `until` (BuildKit's adaptUsageInfo fields); in-use never matches,
+    shared only with `all`."""
+    if r.in_use or (r.shared and not rule.all):
         return False
     if rule.until_ns is not None and r.last_used_ns > rule.until_ns:
         return False

@@ -15,12 +15,13 @@ Three kinds of record, in Docker's BuildCache shape:
 
 The choice: a record that is neither Shared nor InUse is reclaimable, and `builder prune`
 without arguments removes exactly those: the step's image (with its layer: no tagged image
-needs it), the cache mount's directory, the kept context's spool. So the docker CLI's RECLAIMABLE (the unshared
-records' sizes minus the unshared InUse ones) is what prune reports as SpaceReclaimed. Prune
-also forgets the Shared step entries; their images stay (parents of tagged images), so they
-free nothing. InUse records stay, as BuildKit keeps them. Filters, `all` and `keep-storage`
-narrow or order that choice (prunefilter.py). `image prune` stays as dockerd's: it removes a
-dangling build result and its untagged parents, whose entries then count as misses.
+needs it), the cache mount's directory, the kept context's spool. So the docker CLI's
+RECLAIMABLE (the unshared records' sizes minus the unshared InUse ones) is what prune reports
+as SpaceReclaimed. Shared and InUse records stay, as BuildKit keeps them; `all` also forgets
+the Shared step entries (their images stay: tagged images are built on them, so that frees
+nothing). Filters and `keep-storage` narrow or order that choice (prunefilter.py). `image
+prune` stays as dockerd's: it removes a dangling build result and its untagged parents, whose
+entries then count as misses.
 
 `system df -v` shows the records in the docker CLI's order (least recently used first), which
 the CLI sorts itself; the API lists step entries oldest first, then the cache mounts.
