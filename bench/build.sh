@@ -7,6 +7,7 @@
 # DOCKER_BUILDKIT=0; dockwrightd through its own `dockwright build` (row dwc), which syncs the
 # context (uploads only the files the daemon does not hold; the cold build of each round comes
 # after `builder prune -af`, which drops what the daemon held, so it uploads everything);
+# dockwrightd through its API with `tar | curl` (row dwt, the very client of the BuildKit rows);
 # dockerd's BuildKit through its API (`POST /build?version=2`, the context as
 # a tar upload, no session), because this docker CLI has no buildx plugin and without buildx the
 # CLI cannot drive BuildKit. That path is probed first; if dockerd refuses it, the BuildKit rows
@@ -54,31 +55,37 @@ load_busybox_into_dockerd() {  # the very image dockwrightd has, offline: save |
     fi
 }
 
-# dockerd's BuildKit without buildx: the context tar is the request body (BuildKit serves it
-# to the Dockerfile frontend as an HTTP source), the output a JSON stream whose
-# "moby.image.id" aux message carries the image ID. Prints the ID; fails on an error message.
-bk_build() {  # bk_build DIR TAG NOCACHE(0|1)
-    local dir=$1 tag=$2 nocache=$3 res=$ROOT/bk.out
+# A build through the API with `tar | curl` (the same client for both daemons): the context
+# tar is the request body. For dockerd with `version=2` that is BuildKit without buildx
+# (BuildKit serves the tar to the Dockerfile frontend as an HTTP source; the image ID is in the
+# "moby.image.id" aux message); for dockwrightd the legacy API (the ID in {"aux": {"ID"}}).
+# Prints the ID; fails on an error message.
+api_build() {  # api_build ENGINE(bk|dwt) DIR TAG NOCACHE(0|1)
+    local e=$1 dir=$2 tag=$3 nocache=$4 res=$ROOT/api.out sock=$D2/docker.sock api=$DK_API extra=version=2
+    [ "$e" = dwt ] && { sock=$D/d.sock; api=v1.45; extra=q=0; }
     tar -C "$dir" --exclude=./scratch --exclude='*.tmp' -cf - . |
-        timeout -s KILL "$CMD_TIMEOUT" curl -sS --unix-socket "$D2/docker.sock" -X POST -T - \
+        timeout -s KILL "$CMD_TIMEOUT" curl -sS --unix-socket "$sock" -X POST -T - \
             -H 'Content-Type: application/x-tar' \
-            "http://x/$DK_API/build?version=2&rm=1&forcerm=1&networkmode=$NETWORK&t=$tag&nocache=$nocache" >"$res"
-    if grep -q '"error"' "$res" || ! grep -q '"moby.image.id"' "$res"; then
-        cat "$res" >>"$OUT/logs/build-cli-bk.log"
+            "http://x/$api/build?$extra&rm=1&forcerm=1&networkmode=$NETWORK&t=$tag&nocache=$nocache" >"$res"
+    if grep -q '"error"' "$res" || ! grep -q '"aux"' "$res"; then
+        cat "$res" >>"$OUT/logs/build-cli-$e.log"
         return 1
     fi
     python3 -c 'import json, sys
+found = ""
 for line in open(sys.argv[1]):
     for part in line.replace("}{", "}\n{").splitlines():
         m = json.loads(part) if part.strip() else {}
-        if m.get("id") == "moby.image.id":
-            print(m["aux"]["ID"])' "$res"
+        aux = m.get("aux") if isinstance(m.get("aux"), dict) else {}
+        if m.get("id") == "moby.image.id" or ("ID" in aux and not m.get("id")):
+            found = aux["ID"]
+print(found)' "$res"
 }
 
 probe_buildkit() {  # sets BK=1 when dockerd's BuildKit builds through the plain API
     BK=0
     [ "$BUILDKIT" = 0 ] && { BK_NOTE="disabled with BUILDKIT=0"; return; }
-    if bk_build "$ROOT/probe" bench/probe:bk 0 >/dev/null; then
+    if api_build bk "$ROOT/probe" bench/probe:bk 0 >/dev/null; then
         BK=1
         dk rmi bench/probe:bk >/dev/null
         log "dockerd BuildKit: usable through POST /build?version=2"
@@ -93,7 +100,7 @@ build() {
     local e=$1 tag=$2 nocache=$3 flags=(--network "$NETWORK") iid=$ROOT/iid
     [ "$nocache" = 1 ] && flags+=(--no-cache)
     case $e in
-        bk) bk_build "$CTX" "$tag" "$nocache" ;;
+        bk | dwt) api_build "$e" "$CTX" "$tag" "$nocache" ;;
         dwc) rm -f "$iid"
            timeout -s KILL "$CMD_TIMEOUT" env DOCKER_HOST="unix://$D/d.sock" "$VENV/bin/dockwright" \
                build "${flags[@]}" --iidfile "$iid" -t "$tag" "$CTX" >>"$OUT/logs/build-cli-dwc.log" 2>&1 &&
@@ -114,7 +121,7 @@ timed() {  # timed ENGINE OP ROUND TAG NOCACHE: one build, wall seconds into RAW
 }
 
 client() {  # the docker CLI pointed at ENGINE's daemon (bk is dockerd)
-    case $1 in dw | dwc) shift; dw "$@" ;; *) shift; dk "$@" ;; esac
+    case $1 in dw | dwc | dwt) shift; dw "$@" ;; *) shift; dk "$@" ;; esac
 }
 
 reset_engine() {  # remove the round's images and all build cache, so rounds are independent
@@ -155,7 +162,7 @@ dw_import
 dk_start
 load_busybox_into_dockerd
 probe_buildkit
-ENGINES=(dw dwc dk)
+ENGINES=(dw dwc dwt dk)
 [ "$BK" = 1 ] && ENGINES+=(bk)
 
 RAW=$OUT/build-raw.tsv

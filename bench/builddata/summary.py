@@ -16,10 +16,11 @@ import sys
 NAMES = {
     "dw": "dockwrightd (docker CLI)",
     "dwc": "dockwrightd (`dockwright build`, context sync)",
+    "dwt": "dockwrightd (`tar | curl`, as the BuildKit rows)",
     "dk": "dockerd legacy (DOCKER_BUILDKIT=0)",
     "bk": "dockerd BuildKit",
 }
-OURS = ("dw", "dwc")
+OURS = ("dw", "dwc", "dwt")
 GOALS = {"cold": 0.8, "cached": 0.5}
 
 

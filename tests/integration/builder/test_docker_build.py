@@ -145,7 +145,8 @@ def _image_id(daemon, name: str) -> str:
     return daemon.docker("image", "inspect", "-f", "{{.Id}}", name).stdout.strip()
 
 
-def _context_tar(files: dict[str, str], gzip: bool) -> bytes:
+def context_tar(files: dict[str, str], gzip: bool = False) -> bytes:
+    """A context tar of text files (gzipped when asked); other build tests use it too."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz" if gzip else "w") as tf:
         for name, text in files.items():
@@ -158,7 +159,7 @@ def _context_tar(files: dict[str, str], gzip: bool) -> bytes:
 
 def _api_build(daemon, files: dict[str, str], query: str, gzip: bool = False) -> list[dict]:
     status, body = daemon.request(
-        "POST", f"/build?{query}", _context_tar(files, gzip), {"Content-Type": "application/x-tar"}
+        "POST", f"/build?{query}", context_tar(files, gzip), {"Content-Type": "application/x-tar"}
     )
     assert status == 200, body
     return [json.loads(line) for line in body.splitlines() if line.strip()]
@@ -188,7 +189,7 @@ def test_api_errors_are_error_details(daemon):
     text = "The command '/bin/sh -c echo out; exit 7' returned a non-zero code: 7"
     assert messages[-1] == {"errorDetail": {"message": text}, "error": text}
     status, body = daemon.request(
-        "POST", "/build", _context_tar({"Dockerfile": "FROM busybox\nBOGUS x\n"}, False)
+        "POST", "/build", context_tar({"Dockerfile": "FROM busybox\nBOGUS x\n"}, False)
     )
     assert status == 400 and b"unknown instruction: BOGUS" in body
 
@@ -226,14 +227,14 @@ def test_docker_py_build_with_fileobj_and_proxy_arg(daemon):
 
 
 def test_bad_tag_is_refused_before_building(daemon):
-    context = _context_tar({"Dockerfile": "FROM busybox\nRUN echo ran\n"}, False)
+    context = context_tar({"Dockerfile": "FROM busybox\nRUN echo ran\n"}, False)
     status, body = daemon.request("POST", "/build?t=Bad:Tag", context)
     assert status == 400, body
     assert b"ran" not in body and b"Step" not in body
 
 
 def test_client_gone_mid_run_leaves_no_container(daemon):
-    context = _context_tar({"Dockerfile": "FROM busybox\nRUN echo started; sleep 5\n"}, False)
+    context = context_tar({"Dockerfile": "FROM busybox\nRUN echo started; sleep 5\n"}, False)
     conn = UnixHTTPConnection(str(daemon.socket))
     conn.request("POST", "/build", body=context)
     resp = conn.getresponse()

@@ -11,10 +11,8 @@ import asyncio
 import functools
 import gzip
 import http.server
-import io
 import json
 import subprocess
-import tarfile
 import threading
 import time
 import urllib.parse
@@ -23,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from dockwright.engine.builds.gitsource import checkout_source
+from tests.integration.builder.test_docker_build import context_tar
 
 pytestmark = pytest.mark.integration
 
@@ -92,17 +91,6 @@ def remote(tmp_path_factory):
         r.close()
 
 
-def tar_of(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tf:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def api_build(daemon, query: dict[str, str], body: bytes | None = None):
     status, data = daemon.request("POST", "/build?" + urllib.parse.urlencode(query), body,
                                   {"Content-Type": "application/x-tar"} if body else {})  # fmt: skip
@@ -165,7 +153,7 @@ def test_git_context_dockerfile_parameter_and_branch(daemon, remote):
 def test_tarball_context_with_progress_and_dockerfile_inside(daemon, remote):
     files = {"sub/Dockerfile.alt": "FROM busybox\nCOPY data.txt /data.txt\n",
              "data.txt": "from the tarball\n"}  # fmt: skip
-    url = remote.serve("ctx.tar.gz", gzip.compress(tar_of(files)))
+    url = remote.serve("ctx.tar.gz", gzip.compress(context_tar(files)))
     status, messages = api_build(daemon, {"remote": url, "dockerfile": "sub/Dockerfile.alt",
                                           "t": "remote-tar:1"})  # fmt: skip
     assert status == 200, messages
@@ -255,7 +243,7 @@ def test_docker_cli_builds_a_git_url(daemon, remote):
 
 def test_add_git_contents_cache_hit_and_miss_on_new_commit(daemon, remote, tmp_path):
     dockerfile = f"FROM busybox\nADD {remote.repo}#main:app /src\nRUN ls -a /src > /listing\n"
-    context = tar_of({"Dockerfile": dockerfile})
+    context = context_tar({"Dockerfile": dockerfile})
     status, messages = api_build(daemon, {"t": "add-git:1"}, context)
     assert status == 200, messages
     assert run(daemon, "add-git:1", "cat /listing /src/hello.txt").split() == [
@@ -278,13 +266,13 @@ def test_add_git_contents_cache_hit_and_miss_on_new_commit(daemon, remote, tmp_p
 
 
 def test_add_git_without_git_dir_and_checksum_refused(daemon, remote):
-    context = tar_of({"Dockerfile": f"FROM busybox\nADD {remote.repo}#v1 /repo/\n"})
+    context = context_tar({"Dockerfile": f"FROM busybox\nADD {remote.repo}#v1 /repo/\n"})
     status, messages = api_build(daemon, {"t": "add-git:root"}, context)
     assert status == 200, messages
     assert run(daemon, "add-git:root", "ls -a /repo").split() == [
         ".", "..", "Dockerfile", "app"
     ]  # fmt: skip
-    bad = tar_of(
+    bad = context_tar(
         {"Dockerfile": f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {remote.repo} /r\n"}
     )
     status, messages = api_build(daemon, {}, bad)
@@ -293,7 +281,7 @@ def test_add_git_without_git_dir_and_checksum_refused(daemon, remote):
 
 def test_add_keep_git_dir_keeps_the_repository(daemon, remote):
     df = f"FROM busybox\nADD --keep-git-dir=true {remote.repo}#v1 /repo/\n"
-    status, messages = api_build(daemon, {"t": "add-git:kept"}, tar_of({"Dockerfile": df}))
+    status, messages = api_build(daemon, {"t": "add-git:kept"}, context_tar({"Dockerfile": df}))
     assert status == 200 and "error" not in messages[-1], messages
     assert run(daemon, "add-git:kept", "ls -a /repo").split() == [
         ".", "..", ".git", "Dockerfile", "app"

@@ -151,3 +151,25 @@ def test_a_mostly_dead_spool_starts_over(tmp_path, monkeypatch) -> None:  # type
     missing, tree = sync(cache, tmp_path / "w3", {"f": "2"}, {"f": b"y" * 5000})
     assert missing == ["f"]  # started over: everything is uploaded once more
     assert tree.spool.stat().st_size < 15_000 and read(tree, "f") == b"y" * 5000
+
+
+def test_two_builds_of_one_key_at_once_each_see_their_own_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = ContextCache(tmp_path / "contexts")
+    sync(cache, tmp_path / "w0", {"f": "0", "g": "0"}, {"f": b"f0", "g": b"g0"})
+    first, _ = cache.offer(parse_offer({"Key": "k", "Files": {"f": "1", "g": "0"}}))
+    second, _ = cache.offer(parse_offer({"Key": "k", "Files": {"f": "0", "g": "2"}}))
+    (tmp_path / "w1").mkdir()
+    (tmp_path / "w2").mkdir()
+
+    async def both():  # type: ignore[no-untyped-def]
+        return await asyncio.gather(
+            cache.receive(cache.claim(first), chunks_of(tar_of({"f": b"f1"})), tmp_path / "w1"),
+            cache.receive(cache.claim(second), chunks_of(tar_of({"g": b"g2"})), tmp_path / "w2"),
+        )
+
+    one, two = asyncio.run(both())
+    assert (read(one, "f"), read(one, "g")) == (b"f1", b"g0")
+    assert (read(two, "f"), read(two, "g")) == (b"f0", b"g2")
+    cache.release(first)
+    cache.release(second)
+    assert cache.kept["k"].users == 0
