@@ -16,6 +16,7 @@ import stat
 
 from dockwright.cli.buildctx import LocalDir, tar_directory
 from dockwright.client.errors import APIError
+from dockwright.types.buildsync import HEADER, OFFER_PATH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
     from dockwright.client.api import Client
 
-HEADER = "X-Dockwright-Context-Session"  # engine/builds/ctxsync.py's HEADER
 MACHINE_ID = "/etc/machine-id"
 
 
@@ -61,9 +61,7 @@ def upload(client: Client, local: LocalDir) -> tuple[Iterable[bytes], dict[str, 
     paths = list(local.paths)
     files = offered_files(local.root, paths)
     try:
-        answer = client.post(
-            "/build/context", None, {"Key": context_key(local.root), "Files": files}
-        )
+        answer = client.post(OFFER_PATH, None, {"Key": context_key(local.root), "Files": files})
     except APIError as exc:
         if exc.status not in (404, 405):
             raise

@@ -25,11 +25,10 @@ from dockwright.api.routes.images import stream_bytes, stream_messages
 from dockwright.api.schema.common import rfc3339nano
 from dockwright.engine.builds import BuildOptions
 from dockwright.engine.builds.cachemounts import CacheMounts
-from dockwright.engine.builds.ctxsync import HEADER as CONTEXT_SESSION_HEADER
 from dockwright.engine.builds.prunefilter import parse_keep_storage
 from dockwright.engine.builds.remote import remote_build
 from dockwright.errors import InvalidParameter
-from dockwright.types import buildsecrets, buildssh
+from dockwright.types import buildsecrets, buildssh, buildsync
 
 
 class _Cache(Protocol):
@@ -88,7 +87,7 @@ def build_options(req: Request) -> BuildOptions:
         platform=q.get("platform") or "",
         secrets=buildsecrets.decode(req.headers.get(buildsecrets.HEADER)),
         ssh=buildssh.decode(req.headers.get(buildssh.HEADER)),
-        context_session=req.headers.get(CONTEXT_SESSION_HEADER) or "",
+        context_session=req.headers.get(buildsync.HEADER) or "",
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from dockwright.api.http import Request, Response, json_response
 from dockwright.api.router import Route
+from dockwright.types import buildsync
 
 
 class ContextOffers(Protocol):
@@ -21,4 +22,4 @@ def build_sync_routes(contexts: ContextOffers) -> list[Route]:
         session, missing = contexts.offer_body(await req.json())
         return json_response({"Session": session, "Missing": missing})
 
-    return [Route("POST", "/build/context", offer)]
+    return [Route("POST", buildsync.OFFER_PATH, offer)]

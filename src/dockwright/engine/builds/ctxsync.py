@@ -37,7 +37,6 @@ from dockwright.builder.ctxtree import LazyTree
 from dockwright.engine.builds.receive import index_upload
 from dockwright.errors import InvalidParameter
 
-HEADER = "X-Dockwright-Context-Session"
 SESSION_TTL = 600.0  # seconds an offer waits for its build before its pin is dropped
 MAX_KEYS = 16
 MAX_BYTES = 4 << 30
