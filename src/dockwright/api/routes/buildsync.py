@@ -14,12 +14,12 @@ from dockwright.types import buildsync
 
 
 class ContextOffers(Protocol):
-    def offer_body(self, body: Any) -> tuple[str, list[str]]: ...
+    async def offer_body(self, body: Any) -> tuple[str, list[str]]: ...
 
 
 def build_sync_routes(contexts: ContextOffers) -> list[Route]:
     async def offer(req: Request) -> Response:
-        session, missing = contexts.offer_body(await req.json())
+        session, missing = await contexts.offer_body(await req.json())
         return json_response({"Session": session, "Missing": missing})
 
     return [Route("POST", buildsync.OFFER_PATH, offer)]

@@ -105,9 +105,10 @@ class ContextCache:
         self.kept: dict[str, KeptContext] = {}
         self.sessions: dict[str, Session] = {}
 
-    def offer_body(self, body: Any) -> tuple[str, list[str]]:
-        """`POST /build/context`'s JSON body, checked (InvalidParameter), then `offer`."""
-        return self.offer(parse_offer(body))
+    async def offer_body(self, body: Any) -> tuple[str, list[str]]:
+        """`POST /build/context`'s JSON body, checked (InvalidParameter; in a thread: a large
+        context offers many paths), then `offer`."""
+        return self.offer(await asyncio.to_thread(parse_offer, body))
 
     def offer(self, offer: Offer) -> tuple[str, list[str]]:
         """Step 1: (a session id, the paths to upload). Pins the key's spool until `release`."""
