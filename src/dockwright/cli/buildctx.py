@@ -28,7 +28,7 @@ class LocalDir:
     `dockwright build` syncs it (buildsync.py) instead of sending it whole."""
 
     def __init__(self, root: str, paths: Iterable[str], extra: list[bytes]) -> None:
-        self.root, self.paths, self.extra = root, paths, extra
+        self.root, self.paths, self.extra = root, list(paths), extra
 
 
 class Context:

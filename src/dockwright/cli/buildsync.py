@@ -58,7 +58,7 @@ def offered_files(root: str, paths: list[str]) -> dict[str, str]:
 
 def upload(client: Client, local: LocalDir) -> tuple[Iterable[bytes], dict[str, str]]:
     """(the tar chunks to send, the headers naming the sync session)."""
-    paths = list(local.paths)
+    paths = local.paths
     files = offered_files(local.root, paths)
     try:
         answer = client.post(OFFER_PATH, None, {"Key": context_key(local.root), "Files": files})
