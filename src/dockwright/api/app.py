@@ -27,7 +27,7 @@ def build_router(engine: Engine) -> Router:
     router.add_all(event_routes(engine.events))
     router.add_all(network_routes(engine.networks))
     router.add_all(build_routes(engine.builds))
-    router.add_all(buildssh_routes())
+    router.add_all(buildssh_routes(engine.builds.ssh_sessions))
     router.add_all(build_sync_routes(engine.builds.contexts))
     router.add_all(system_df_routes(engine.disk_usage))
     return router

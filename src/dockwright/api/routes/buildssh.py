@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dockwright.api.http import Request
 from dockwright.api.router import Route
-from dockwright.engine.builds.sshforward import SESSIONS, SshSessions
+from dockwright.engine.builds.sshforward import SshSessions
 from dockwright.errors import Conflict
 from dockwright.types.buildssh import check_session
 
 CONTENT_TYPE = "application/vnd.dockwright.ssh-forward"
 
 
-def buildssh_routes(sessions: SshSessions = SESSIONS) -> list[Route]:
+def buildssh_routes(sessions: SshSessions) -> list[Route]:
     async def ssh(req: Request) -> None:
         session_id = check_session(req.query.get("session") or "")
         if sessions.connected(session_id):

@@ -31,7 +31,7 @@ from dockwright.builder.context import Source, hash_sources
 from dockwright.builder.mounts import RunMount
 from dockwright.engine.builds.cachemounts import CacheMounts
 from dockwright.engine.builds.copy_step import ImageRoot
-from dockwright.engine.builds.sshforward import SESSIONS, AgentSocket
+from dockwright.engine.builds.sshforward import AgentSocket
 from dockwright.engine.builds.state import BuildRun
 from dockwright.engine.images import ImageService
 from dockwright.errors import DockwrightError, InvalidParameter
@@ -156,7 +156,7 @@ class StepMounts:
             if forward is None:
                 raise DockwrightError(f'no SSH key "{m.id}" forwarded from the client')
             raise DockwrightError(f"unset ssh forward key {m.id}")
-        session = await SESSIONS.get(forward.session)
+        session = await self.build.ssh_sessions.get(forward.session)
         directory = await asyncio.to_thread(self._scratch, "ssh-")
         mode = 0o600 if m.mode is None else m.mode
         agent = AgentSocket(session, m.id, directory, m.uid or 0, m.gid or 0, mode)

@@ -58,6 +58,7 @@ from dockwright.engine.builds.receive import receive
 from dockwright.engine.builds.run_step import RunSteps
 from dockwright.engine.builds.schedule import Emit, StageJob, run_stages
 from dockwright.engine.builds.scratch import Trash
+from dockwright.engine.builds.sshforward import SshSessions
 from dockwright.engine.builds.state import (
     BuildRun,
     Message,
@@ -91,6 +92,7 @@ class BuildService:
         self.runs = RunSteps(containers, images, self.cache)
         self.copies = CopySteps(containers, images, self.cache)
         self.bases = BaseImages(images)
+        self.ssh_sessions = SshSessions()  # `--ssh` forwarding connections (sshforward.py)
         self.scratch_root = scratch_root
         self.trash = Trash(scratch_root / TRASH if scratch_root is not None else None)
         if scratch_root is not None:
@@ -182,7 +184,7 @@ class BuildService:
         if any(_binds_context(i) for s in chosen for i in s.instructions):
             await asyncio.to_thread(ctx.materialize, root)  # the mount shows the directory
         total = len(meta) + sum(1 + len(s.instructions) for s in chosen)
-        build = BuildRun(opts, root, df.escape, total, blobs=blobs)
+        build = BuildRun(opts, root, df.escape, total, blobs=blobs, ssh_sessions=self.ssh_sessions)
         build.cache_sources = self._cache_sources(opts.cache_from)
         for ins in meta:
             build.step += 1

@@ -7,9 +7,8 @@ connection a step makes is carried over the client's forwarding session, one upg
   stream they belong to; `open` starts a stream for one agent connection.
 - `AgentSocket` is the unix socket a step's container sees: every connection accepted on it
   becomes a stream of the session, pumped both ways until either side closes.
-- `SESSIONS` finds a session by the id the build request names. It is process-wide because the
-  route that accepts the session and the step that uses it meet only through that id (random,
-  128 bits: daemons sharing a process, as in tests, never collide).
+- `SshSessions` (one per build service) finds a session by the id the build request names: the
+  route that accepts the session and the step that uses it meet only through that id.
 Cancellation: a session ending closes all its streams; an AgentSocket leaving closes its
 listener and every connection it accepted, and removes the socket file.
 """
@@ -138,9 +137,6 @@ class SshSessions:
     def connected(self, session_id: str) -> bool:
         future = self._found.get(session_id)
         return future is not None and future.done()
-
-
-SESSIONS = SshSessions()
 
 
 class AgentSocket:

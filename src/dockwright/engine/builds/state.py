@@ -16,6 +16,7 @@ from typing import Any
 from dockwright.builder.explain import StepRecord
 from dockwright.builder.options import BuildOptions
 from dockwright.engine.builds.blobqueue import BlobQueue
+from dockwright.engine.builds.sshforward import SshSessions
 
 Message = dict[str, Any]
 STEP_AUX = "dockwright.step"  # the aux key of step events; docker ignores unknown aux payloads
@@ -73,6 +74,7 @@ class BuildRun:
     last: StageState | None = None  # the state of the target stage, once built
     cache_sources: list[dict[str, Any]] = field(default_factory=list)  # --cache-from configs
     blobs: BlobQueue | None = None  # where commits leave their blobs (blobqueue.py)
+    ssh_sessions: SshSessions = field(default_factory=SshSessions)  # the service's (--ssh)
 
     @property
     def step(self) -> int:
