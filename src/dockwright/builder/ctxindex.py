@@ -254,9 +254,12 @@ class ContextIndex:
 
     def _pruned(self, patterns: list[Pattern]) -> ContextIndex:
         kept: dict[str, Entry] = {}
-        for path in sorted(self.entries):
-            if any(up in self.entries and up not in kept for up in _ancestors(path)):
-                continue
+        for path in sorted(self.entries):  # parents first
+            up = path.rpartition("/")[0]
+            while up and up not in self.entries:
+                up = up.rpartition("/")[0]  # an implied directory: its parent decides
+            if up and up not in kept:
+                continue  # below a directory that went (and took what was below it)
             entry = self.entries[path]
             if not is_ignored(patterns, path) or (
                 entry.kind == "dir" and may_reinclude_below(patterns, path)
@@ -293,12 +296,6 @@ def _completed(entries: dict[str, Entry]) -> ContextIndex:
                 f"failed to read the build context: {below} is below the {entry.kind} {up}"
             )
     return ContextIndex(entries)
-
-
-def _ancestors(path: str) -> list[str]:
-    """'a/b/c' -> ['a', 'a/b']."""
-    parts = path.split("/")
-    return ["/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def clean_name(name: str) -> str:

@@ -86,6 +86,8 @@ def _matches(pattern: Pattern, path: str) -> bool:
 
 def is_ignored(patterns: list[Pattern], path: str) -> bool:
     """Whether `path` (relative to the context, '/'-separated) is excluded."""
+    if not patterns:
+        return False  # the usual case for COPY --exclude: no cleaning of every path
     path = posixpath.normpath(path).lstrip("/")
     ignored = False
     for pattern in patterns:
@@ -96,5 +98,7 @@ def is_ignored(patterns: list[Pattern], path: str) -> bool:
 
 def may_reinclude_below(patterns: list[Pattern], directory: str) -> bool:
     """Whether some exception could re-include a path under an excluded `directory`."""
+    if not patterns:
+        return False
     prefix = posixpath.normpath(directory).lstrip("/") + "/"
     return any(p.exclusion and (p.text.startswith(prefix) or "*" in p.text) for p in patterns)
