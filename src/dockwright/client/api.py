@@ -249,7 +249,10 @@ class Client:
         if versioned and self.api_version is None and isinstance(body, bytes | None):
             resp = self._send_at(MAX_API_VERSION, method, path, params, body, headers)
             if not _too_new(resp):
-                self.api_version = MAX_API_VERSION
+                # the version the daemon says it speaks; none (dockerd's 404 for a path it does
+                # not know, before any version check) leaves it to be negotiated later
+                server = resp.head.get("api-version")
+                self.api_version = negotiate(server) if server else None
                 return resp
             resp.read()
         return self._send_at(None, method, path, params, body, headers, versioned)

@@ -63,10 +63,14 @@ def error(status: int, message: str) -> FakeResponse:
 Handler = Callable[[FakeRequest], FakeResponse]
 
 
-def default_ping(handler: Handler, api_version: str = "1.45") -> Handler:
-    """Answer /_ping like dockwrightd and pass the rest to `handler`."""
+def default_ping(handler: Handler, api_version: str = "1.45",
+                 unknown: tuple[str, ...] = ()) -> Handler:  # fmt: skip
+    """Answer /_ping like dockwrightd and pass the rest to `handler`; paths ending in one of
+    `unknown` get dockerd's 404 for a route it lacks, before any version check."""
 
     def wrapped(req: FakeRequest) -> FakeResponse:
+        if req.path.endswith(unknown) and unknown:
+            return error(404, "page not found")
         if req.path == "/_ping":
             return FakeResponse(200, b"OK", {"Api-Version": api_version, "OSType": "linux"})
         asked = req.path.split("/")[1].removeprefix("v") if req.path.startswith("/v1.") else ""
@@ -86,10 +90,11 @@ def api_requests(requests: list[FakeRequest]) -> list[FakeRequest]:
 
 
 class FakeDaemon:
-    def __init__(self, path: Path, handler: Handler, api_version: str = "1.45") -> None:
+    def __init__(self, path: Path, handler: Handler, api_version: str = "1.45",
+                 unknown: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.api_version = api_version
         self.path = path
-        self.handler = default_ping(handler, api_version)
+        self.handler = default_ping(handler, api_version, unknown)
         self.connections = 0
         self.requests: list[FakeRequest] = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -179,10 +184,10 @@ class FakeDaemon:
 
 @contextmanager
 def fake_daemon(
-    tmp_path: Path, handler: Handler, api_version: str = "1.45"
+    tmp_path: Path, handler: Handler, api_version: str = "1.45", unknown: tuple[str, ...] = ()
 ) -> Iterator[FakeDaemon]:
     """Serve `handler` on `tmp_path/d.sock` for the duration of the block."""
-    daemon = FakeDaemon(tmp_path / "d.sock", handler, api_version)
+    daemon = FakeDaemon(tmp_path / "d.sock", handler, api_version, unknown)
     thread = threading.Thread(target=daemon.serve, daemon=True)
     thread.start()
     try:

@@ -66,6 +66,20 @@ def test_older_daemon_version_is_used(tmp_path: Path) -> None:
     assert paths == ["/v1.45/info", "/_ping", "/v1.41/info", "/v1.41/info"]
 
 
+def test_a_404_for_an_unknown_path_does_not_fix_the_version(tmp_path: Path) -> None:
+    def handler(req: FakeRequest) -> FakeResponse:
+        return json_response({"path": req.path})
+
+    with fake_daemon(tmp_path, handler, api_version="1.41", unknown=("/build/context",)) as d:
+        client = Client(d.url)
+        with pytest.raises(APIError) as found:
+            client.post("/build/context", None, {})
+        assert found.value.status == 404
+        resp = client.request("POST", "/build", None, iter([b"tar"]))  # not replayable
+        assert resp.json() == {"path": "/v1.41/build"}
+    assert [r.path for r in d.requests] == ["/v1.45/build/context", "/_ping", "/v1.41/build"]
+
+
 def test_error_message_from_daemon(tmp_path: Path) -> None:
     with (
         fake_daemon(tmp_path, lambda req: error(404, "No such container: web")) as d,
