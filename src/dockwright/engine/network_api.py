@@ -63,6 +63,7 @@ class NetworkApi(NetworkBase):
             if matches(n, labels, lambda n: False):
                 await self.remove(n.id)
                 gone.append(n.name)
+        self.events.publish("network", "prune", "", {"reclaimed": "0"})  # as dockerd reports
         return gone
 
     async def connect(

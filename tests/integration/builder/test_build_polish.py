@@ -17,9 +17,9 @@ from tests.integration.builder.test_build_cache import dockwright, plain
 pytestmark = pytest.mark.integration
 
 
-def container_events(daemon, since: float) -> list[dict]:
+def container_events(daemon, since: float, kind: str = "container") -> list[dict]:
     query = urlencode({"since": since, "until": time.time() + 0.1,
-                       "filters": json.dumps({"type": ["container"]})})  # fmt: skip
+                       "filters": json.dumps({"type": [kind]})})  # fmt: skip
     status, body = daemon.request("GET", f"/events?{query}")
     assert status == 200, body
     return [json.loads(line) for line in body.decode().splitlines() if line.strip()]

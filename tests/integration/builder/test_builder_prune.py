@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.integration.builder.test_build_cache import DOCKWRIGHT
+from tests.integration.builder.test_build_polish import container_events
 
 pytestmark = pytest.mark.integration
 
@@ -106,9 +107,14 @@ def test_shared_records_free_nothing_and_df_agrees_before_and_after(daemon, tmp_
         assert reclaimable(daemon.docker("system", "df").stdout) == before
         assert daemon.docker("run", "--rm", "pf:tagged", "cat", "/s").stdout == "pf-shared\n"
 
+        since = time.time()
         report = prune(daemon, filters={"private": "1"})
         assert report["SpaceReclaimed"] == unshared
         assert reclaimable(daemon.docker("system", "df").stdout) == "0B"
+        [event] = container_events(daemon, since, "builder")  # the spec: "Builder reports prune"
+        assert (event["Action"], event["Actor"]["Attributes"]) == (
+            "prune", {"reclaimed": str(unshared)}
+        )  # fmt: skip
     finally:
         daemon.docker("rmi", "pf:tagged")
 

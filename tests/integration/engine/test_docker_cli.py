@@ -133,6 +133,23 @@ def test_pause_rename_kill_wait_and_events(daemon):
         assert action in actions, r.stdout
 
 
+def test_container_prune_removes_stopped_ones_and_reports_an_event(daemon):
+    since = str(time.time())
+    daemon.docker("create", "--name", "prune-me", "busybox", "true")
+    daemon.docker("run", "-d", "--name", "keep-me", "busybox", "sleep", "100")
+    try:
+        r = daemon.docker("container", "prune", "-f")
+        assert r.returncode == 0 and "Deleted Containers:" in r.stdout, r
+        names = daemon.docker("ps", "-a", "--format", "{{.Names}}").stdout.split()
+        assert "prune-me" not in names and "keep-me" in names
+        until = str(time.time() + 0.1)
+        r = daemon.docker("events", "--since", since, "--until", until, "--filter",
+                          "event=prune", "--format", "{{.Type}} {{.Actor.Attributes}}")  # fmt: skip
+        assert r.stdout == "container map[reclaimed:0]\n", r
+    finally:
+        daemon.docker("rm", "-f", "keep-me")
+
+
 def test_options_reach_the_container(daemon):
     d = daemon.docker
     assert d("run", "--rm", "--read-only", "busybox", "touch", "/x").returncode == 1

@@ -177,6 +177,8 @@ async def _user_networks(tmp_path):
     await h.svc.disconnect("front", "a")
     assert [n.name for n in h.svc.networks({"dangling": ["true"]})] == ["auto", "front"]
     assert await h.svc.prune({}) == ["auto", "front"]
+    pruned = [e for e in h.svc.events.history(0) if e.action == "prune"]
+    assert [(e.kind, e.attributes) for e in pruned] == [("network", {"reclaimed": "0"})]
     assert {n.name for n in h.svc.networks({"type": ["builtin"]})} == {"bridge", "host", "none"}
 
 

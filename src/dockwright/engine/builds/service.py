@@ -124,8 +124,9 @@ class BuildService:
         contexts, ctx_freed = self.contexts.prune(
             [r.id for r in plan.records if r.type == SOURCE_TYPE]
         )
-        return {"CachesDeleted": steps + removed + contexts,
-                "SpaceReclaimed": reclaimed + freed + ctx_freed}  # fmt: skip
+        total = reclaimed + freed + ctx_freed
+        self.containers.events.publish("builder", "prune", "", {"reclaimed": str(total)})
+        return {"CachesDeleted": steps + removed + contexts, "SpaceReclaimed": total}
 
     async def _remove_images(self, image_ids: list[str]) -> int:
         """Delete the images (children first); the bytes of the layers that went. An image

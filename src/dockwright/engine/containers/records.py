@@ -229,6 +229,7 @@ class RecordsMixin(ContainerBase):
                 removed.append(c.id)
             except (Conflict, NotFound):
                 continue
+        self.events.publish("container", "prune", "", {"reclaimed": "0"})  # as dockerd reports
         return removed
 
     def count_by_state(self) -> dict[str, int]:
