@@ -9,11 +9,11 @@ variables are expanded later, per stage, by `expand` (Docker expands at build ti
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from dockwright.errors import InvalidParameter, NotImplementedYet
+from dockwright.types.execform import exec_form
 
 KEYWORDS = frozenset(
     [
@@ -188,7 +188,7 @@ def _instruction(text: str, line: int, heredocs: tuple[Heredoc, ...] = ()) -> In
         )
     flags, rest = _flags(rest.strip())
     _check_flags(keyword, flags, line)
-    form = _json_form(rest) if keyword in JSON_FORMS else None
+    form = exec_form(rest) if keyword in JSON_FORMS else None
     return Instruction(keyword, rest, flags, form, text, line, heredocs)
 
 
@@ -214,15 +214,3 @@ def _check_flags(keyword: str, flags: tuple[tuple[str, str], ...], line: int) ->
                 f"dockerfile line {line}: {keyword.upper()} --{name} is not supported yet"
             )
         raise InvalidParameter(f"dockerfile parse error line {line}: unknown flag: {name}")
-
-
-def _json_form(rest: str) -> tuple[str, ...] | None:
-    if not rest.startswith("["):
-        return None
-    try:
-        value = json.loads(rest)
-    except ValueError:
-        return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return None

@@ -15,6 +15,7 @@ from typing import Any
 from dockwright.builder.expand import expand_word, expand_words
 from dockwright.builder.parser import KEYWORDS, Instruction
 from dockwright.errors import InvalidParameter
+from dockwright.types.execform import exec_form
 
 Config = dict[str, Any]
 DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -214,7 +215,7 @@ def _healthcheck(config: Config, ins: Instruction, env: Mapping[str, str], escap
         return "HEALTHCHECK NONE"
     if kind.upper() != "CMD":
         raise InvalidParameter(f"unknown type {kind!r} in HEALTHCHECK (try CMD)")
-    body = Instruction("cmd", rest.strip(), (), _json_list(rest.strip()))
+    body = Instruction("cmd", rest.strip(), (), exec_form(rest.strip()))
     test = ["CMD", *body.json] if body.json is not None else ["CMD-SHELL", body.rest]
     check: dict[str, Any] = {"Test": test}
     for flag, field in (("interval", "Interval"), ("timeout", "Timeout"),
@@ -225,16 +226,6 @@ def _healthcheck(config: Config, ins: Instruction, env: Mapping[str, str], escap
         check["Retries"] = int(ins.flag("retries"))
     config["Healthcheck"] = check
     return "HEALTHCHECK &{" + json.dumps(test) + "}"
-
-
-def _json_list(text: str) -> tuple[str, ...] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return (
-        tuple(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
-    )
 
 
 def parse_duration(text: str) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dockwright.errors import InvalidParameter
+from dockwright.types.execform import exec_form
 
 Config = dict[str, Any]
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-+])(?P<word>[^}]*))?\}"
@@ -100,19 +101,6 @@ def _env_map(config: Config) -> dict[str, str]:
     return {k: v for k, _, v in pairs}
 
 
-def _json_list(rest: str) -> list[str] | None:
-    """The JSON array form of an argument, or None for the shell form."""
-    if not rest.startswith("["):
-        return None
-    try:
-        value = json.loads(rest)
-    except ValueError:
-        return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    return None
-
-
 def _name_values(keyword: str, rest: str, env: dict[str, str]) -> list[tuple[str, str]]:
     """`k=v k2="v 2"` pairs, or the legacy `k value with spaces` form."""
     words = split_words(rest)
@@ -137,8 +125,8 @@ def _name_values(keyword: str, rest: str, env: dict[str, str]) -> list[tuple[str
 
 
 def _command(rest: str) -> list[str]:
-    as_json = _json_list(rest)
-    return as_json if as_json is not None else ["/bin/sh", "-c", rest]
+    as_json = exec_form(rest)
+    return list(as_json) if as_json is not None else ["/bin/sh", "-c", rest]
 
 
 def _cmd(config: Config, rest: str, env: dict[str, str]) -> None:
@@ -190,9 +178,9 @@ def _workdir(config: Config, rest: str, env: dict[str, str]) -> None:
 
 
 def _volume(config: Config, rest: str, env: dict[str, str]) -> None:
-    paths = _json_list(rest)
+    paths = exec_form(rest)
     if paths is None:
-        paths = [process_word(w, env) for w in split_words(rest)]
+        paths = tuple(process_word(w, env) for w in split_words(rest))
     if not paths or any(not p.strip() for p in paths):
         raise InvalidParameter("VOLUME specified can not be an empty string")
     volumes = dict(config.get("Volumes") or {})
